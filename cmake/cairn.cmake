@@ -1,0 +1,42 @@
+# Helpers shared by every directory's CMakeLists.txt.
+
+# cairn_test(NAME SOURCES... LIBS ... [LABELS ...]): a GoogleTest binary registered with CTest.
+# Unit tests carry the label "unit"; integration tests of real binaries add "integration".
+function(cairn_test name)
+  if(NOT CAIRN_BUILD_TESTS OR CAIRN_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES} ${T_UNPARSED_ARGUMENTS})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# cairn_fuzz(NAME SOURCES... LIBS ...): a libFuzzer target, built only with -DCAIRN_FUZZ=ON
+# (clang). `make test` runs each one briefly over its seed corpus in <dir>/corpus/<NAME>.
+function(cairn_fuzz name)
+  if(NOT CAIRN_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(F "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${F_SOURCES} ${F_UNPARSED_ARGUMENTS})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE ${F_LIBS})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+  if(F_CORPUS)
+    set_property(GLOBAL APPEND PROPERTY CAIRN_FUZZ_TARGETS "${name}=${F_CORPUS}")
+  else()
+    set_property(GLOBAL APPEND PROPERTY CAIRN_FUZZ_TARGETS "${name}=")
+  endif()
+endfunction()
+
+# Libraries that fuzz targets link must be built with coverage instrumentation too.
+if(CAIRN_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
