@@ -1,0 +1,80 @@
+// A C++ client for the dqlite wire protocol (dqlite 1.11 has no public C client): handshake,
+// leader lookup, open, prepare/exec/query with parameters, row batches, failure responses,
+// and a retry on leadership change. One Client is one connection and is NOT thread-safe:
+// use one per thread (the datastore's writer owns one, readers take from a pool).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace cairn::dqlite {
+
+struct Null {};
+using Blob = std::vector<uint8_t>;
+// Column/parameter values as dqlite encodes them (integer, float, text, blob, null).
+using Value = std::variant<Null, int64_t, double, std::string, Blob>;
+using Row = std::vector<Value>;
+
+struct Rows {
+  std::vector<std::string> columns;
+  std::vector<Row> rows;
+};
+
+struct ExecResult {
+  uint64_t last_insert_id = 0;
+  uint64_t rows_affected = 0;
+};
+
+// A failure response from the server (SQLite/dqlite error code and message) or a protocol
+// or transport error (code < 0). `retryable()` is true for leadership changes and
+// SQLITE_BUSY-like conditions after which the caller may reconnect and retry.
+class Error : public std::runtime_error {
+ public:
+  Error(int64_t code, std::string message);
+  int64_t code() const noexcept { return code_; }
+  bool retryable() const noexcept;
+
+ private:
+  int64_t code_;
+};
+
+struct ClientOptions {
+  std::vector<std::string> addresses;  // "@abstract", "/path/to.sock" or "host:port"
+  int connect_timeout_ms = 5000;
+  int request_timeout_ms = 10000;
+};
+
+class Client {
+ public:
+  // Connects to a reachable node, asks it for the leader, connects to the leader, handshakes.
+  static std::unique_ptr<Client> connect(const ClientOptions& options);
+  virtual ~Client() = default;
+
+  // Opens (creating if needed) a database by name; later calls use it.
+  virtual void open(const std::string& database) = 0;
+
+  using StatementId = uint32_t;
+  virtual StatementId prepare(const std::string& sql) = 0;
+  virtual void finalize(StatementId statement) = 0;
+  virtual ExecResult exec(StatementId statement, const std::vector<Value>& params = {}) = 0;
+  virtual Rows query(StatementId statement, const std::vector<Value>& params = {}) = 0;
+
+  // One-shot forms (EXEC_SQL / QUERY_SQL); `sql` may hold several statements for exec_sql.
+  virtual ExecResult exec_sql(const std::string& sql, const std::vector<Value>& params = {}) = 0;
+  virtual Rows query_sql(const std::string& sql, const std::vector<Value>& params = {}) = 0;
+
+  // Cluster information from the connected node.
+  struct NodeInfo {
+    uint64_t id = 0;
+    std::string address;
+    int role = 0;  // 0 voter, 1 standby, 2 spare
+  };
+  virtual NodeInfo leader() = 0;
+  virtual std::vector<NodeInfo> cluster() = 0;
+};
+
+}  // namespace cairn::dqlite
