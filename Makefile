@@ -24,7 +24,7 @@ asan: deps
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCAIRN_FUZZ=ON \
 	  -DCAIRN_BUILD_TESTS=OFF $(CMAKE_ARGS) >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz-all
 
 # Everything: the release build's tests (unit, integration, QEMU boots), the same unit and
 # integration tests under ASan+UBSan, and a short run of every fuzz target.

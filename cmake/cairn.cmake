@@ -28,11 +28,7 @@ function(cairn_fuzz name)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(${name} PRIVATE ${F_LIBS})
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
-  if(F_CORPUS)
-    set_property(GLOBAL APPEND PROPERTY CAIRN_FUZZ_TARGETS "${name}=${F_CORPUS}")
-  else()
-    set_property(GLOBAL APPEND PROPERTY CAIRN_FUZZ_TARGETS "${name}=")
-  endif()
+  set_property(GLOBAL APPEND PROPERTY CAIRN_FUZZ_TARGETS ${name})
 endfunction()
 
 # Libraries that fuzz targets link must be built with coverage instrumentation too.
