@@ -21,20 +21,20 @@ enum class ReadyType { None, Notify, Fd, Socket, Exec };
 struct ReadySpec {
   ReadyType type = ReadyType::None;
   Duration timeout{30'000};
-  int fd = 3;                       // `fd`: the descriptor number the service writes "\n" to
-  std::string socket;               // `socket`: "unix:/path" or "tcp:host:port" to connect to
-  std::vector<std::string> check;   // `exec`: a command whose exit 0 means ready
-  Duration interval{200};           // `socket`/`exec`: time between probes
+  int fd = 3;                      // `fd`: the descriptor number the service writes "\n" to
+  std::string socket;              // `socket`: "unix:/path" or "tcp:host:port" to connect to
+  std::vector<std::string> check;  // `exec`: a command whose exit 0 means ready
+  Duration interval{200};          // `socket`/`exec`: time between probes
 };
 
 enum class RestartPolicy { Always, OnFailure, Never };
 
 struct RestartSpec {
   RestartPolicy policy = RestartPolicy::OnFailure;
-  Duration delay{100};          // first backoff; doubles each consecutive failure
-  Duration max_delay{30'000};   // backoff cap
-  int burst = 5;                // start limit: at most `burst` restarts ...
-  Duration interval{60'000};    // ... within `interval`, else the service is `failed`
+  Duration delay{100};         // first backoff; doubles each consecutive failure
+  Duration max_delay{30'000};  // backoff cap
+  int burst = 5;               // start limit: at most `burst` restarts ...
+  Duration interval{60'000};   // ... within `interval`, else the service is `failed`
 };
 
 struct StopSpec {
@@ -53,7 +53,7 @@ struct ResourceSpec {
   std::optional<uint32_t> cpu_weight;   // 1..10000
   std::optional<CpuMax> cpu_max;
   std::optional<uint64_t> pids_max;
-  std::optional<uint32_t> io_weight;    // 1..10000
+  std::optional<uint32_t> io_weight;  // 1..10000
 };
 
 struct RlimitSpec {
@@ -76,7 +76,7 @@ struct IsolationSpec {
   std::vector<std::string> read_only_paths;      // bind-remounted read-only (needs mount ns)
   std::vector<std::string> private_paths;        // empty tmpfs mounted over (needs mount ns)
   std::vector<RlimitSpec> rlimits;
-  std::string hostname;                          // set when the uts namespace is new
+  std::string hostname;  // set when the uts namespace is new
 };
 
 struct LogSpec {
@@ -95,10 +95,12 @@ struct ServiceSpec {
   std::string user;   // name or numeric uid; "" = root
   std::string group;  // name or numeric gid; "" = the user's primary group
   std::string working_directory;
-  std::vector<std::string> requires;  // hard dependency: started and ready first; stop with it
-  std::vector<std::string> after;     // ordering only
-  std::vector<std::string> members;   // non-empty: a group; members start in this order
-  bool enabled = true;                // started at boot
+  // `requires` in the file (a C++20 keyword, hence the name): hard dependencies, started and
+  // ready first; this service stops with them.
+  std::vector<std::string> required;
+  std::vector<std::string> after;    // ordering only
+  std::vector<std::string> members;  // non-empty: a group; members start in this order
+  bool enabled = true;               // started at boot
   ReadySpec ready;
   RestartSpec restart;
   StopSpec stop;
