@@ -31,15 +31,22 @@ struct ServiceStatus {
   std::string description;
   ServiceState state = ServiceState::Stopped;
   pid_t pid = 0;
-  int restarts = 0;            // since boot
-  int last_exit_status = 0;    // wait status of the last exit
-  bool oom_killed = false;     // memory.events oom_kill grew during the last run
-  std::string error;           // why it is invalid/failed, human readable
+  int restarts = 0;                  // automatic restarts since boot
+  int last_exit_status = 0;          // wait status of the last exit
+  bool oom_killed = false;           // memory.events oom_kill grew during the last run
+  std::string error;                 // why it is invalid/failed, human readable
   std::vector<std::string> members;  // for groups
   uint64_t memory_current = 0;       // bytes, from its cgroup
+  std::string group;                 // the group this service is a member of, or ""
+  std::string status_text;           // the last sd_notify STATUS= of the service
+  int64_t since_ms = 0;              // when it entered `state` (same clock as the timeline)
+  bool wanted = false;               // the supervisor is trying to keep it up
 };
 
-// Times are milliseconds since cairn-init started (CLOCK_MONOTONIC based); -1 = never.
+// Times are milliseconds on the supervisor's clock: since boot when cairn-init is PID 1
+// (CLOCK_MONOTONIC), since cairn-init started otherwise; -1 = never. `started_ms` and
+// `ready_ms` are the first start and first readiness of this boot (what boot blame needs);
+// `failed_ms` and `stopped_ms` are the latest.
 struct TimelineEntry {
   std::string name;
   int64_t started_ms = -1;

@@ -21,8 +21,8 @@ class LogHub;
 
 struct SupervisorOptions {
   std::string service_dir = "/etc/cairn/services";
-  std::string cgroup_root = "/sys/fs/cgroup";   // services go in <root>/cairn/<name>
-  std::string run_dir = "/run/cairn";           // notify sockets, control socket
+  std::string cgroup_root = "/sys/fs/cgroup";  // services go in <root>/cairn/<name>
+  std::string run_dir = "/run/cairn";          // notify sockets, control socket
 };
 
 struct ReloadResult {
