@@ -1,0 +1,68 @@
+// A tiny program the spawn tests run as a service to look at itself from the inside:
+//   exec_probe fds        -> the open descriptors, one per line (its own listing fd excluded)
+//   exec_probe syscalls   -> "name errno" for syscalls the default seccomp profile denies
+//   exec_probe alloc MIB  -> touches MIB MiB of memory (for the OOM test), then prints "done"
+#include <dirent.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+int list_fds() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return 1;
+  int own = dirfd(dir);
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    if (std::atoi(entry->d_name) == own) continue;
+    std::printf("%s\n", entry->d_name);
+  }
+  closedir(dir);
+  return 0;
+}
+
+void report(const char* name, long rc) {
+  std::printf("%s %d\n", name, rc < 0 ? errno : 0);
+}
+
+int probe_syscalls() {
+  // Each call is harmless when allowed: a size query, an invalid argument, or a no-op.
+  report("syslog", syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, nullptr, 0));
+  report("keyctl", syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0));
+  report("unshare", syscall(SYS_unshare, CLONE_NEWUTS));
+  report("personality", syscall(SYS_personality, 0xffffffffUL));     // query: allowed
+  report("personality-odd", syscall(SYS_personality, 0x0040000UL));  // ADDR_NO_RANDOMIZE
+  report("getpid", syscall(SYS_getpid));
+  std::fflush(stdout);
+  return 0;
+}
+
+int allocate(long mib) {
+  const size_t chunk = 1 << 20;
+  for (long i = 0; i < mib; ++i) {
+    char* block = static_cast<char*>(std::malloc(chunk));
+    if (block == nullptr) return 2;
+    std::memset(block, 0x5a, chunk);
+  }
+  std::printf("done\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "fds") == 0) return list_fds();
+  if (argc >= 2 && std::strcmp(argv[1], "syscalls") == 0) return probe_syscalls();
+  if (argc >= 3 && std::strcmp(argv[1], "alloc") == 0) return allocate(std::atol(argv[2]));
+  std::fprintf(stderr, "usage: exec_probe fds|syscalls|alloc MIB\n");
+  return 64;
+}
