@@ -1,36 +1,56 @@
 #!/usr/bin/env bash
-# Runs every test suite of `make test` and closes with one summary line.
+# Runs every test suite of `make test` and closes with one aggregate summary line.
 #   run-tests.sh BUILD ASAN_BUILD FUZZ_BUILD
 set -uo pipefail
 build=$1 asan=$2 fuzz=$3
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
-fail=0
+passed=0 failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
-echo "== release build: all tests"
-ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 1800 || fail=1
+# Runs ctest, shows its output, and adds its counts to the totals.
+run_ctest() {
+  local title=$1; shift
+  echo "== $title"
+  ctest "$@" --output-on-failure -j "$jobs" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  local line total bad
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1)
+  if [ -n "$line" ]; then
+    bad=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
+    passed=$((passed + total - bad)); failed=$((failed + bad))
+  elif [ "$status" -ne 0 ]; then
+    failed=$((failed + 1))
+  fi
+  [ "$status" -eq 0 ] || echo "== $title: FAILED"
+}
 
-# QEMU boots and benchmarks are not repeated under sanitizers: they exercise the same code
-# at a speed the sanitizers would only slow down.
-echo "== ASan+UBSan build: unit and integration tests"
+run_ctest "release build: all tests" --test-dir "$build" --timeout 1800
+
+# QEMU boots and benchmarks are not repeated under sanitizers: they exercise the same code at
+# a speed the sanitizers would only slow down.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "$asan" --output-on-failure -j "$jobs" -LE 'qemu|slow' --timeout 900 || fail=1
+  run_ctest "ASan+UBSan build: unit and integration tests" --test-dir "$asan" -LE 'qemu|slow' \
+  --timeout 900
 
 echo "== fuzz targets (short runs)"
-fuzz_pass=0 fuzz_fail=0
 for target in "$fuzz"/fuzz/*; do
   [ -x "$target" ] || continue
   name=$(basename "$target")
-  corpus=$(find "$top" -path "$top/build*" -prune -o -type d -path "*/corpus/$name" -print | head -n1)
   work=$(mktemp -d)
-  [ -n "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
+  corpus=$(find "$top" -path "$top/build*" -prune -o -type d -path "*/corpus/$name" -print | head -n1)
+  [ -n "$corpus" ] && cp -r "$corpus"/. "$work"/
   if "$target" -max_total_time="${CAIRN_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 "$work" \
       >"$work.log" 2>&1; then
-    fuzz_pass=$((fuzz_pass + 1)); echo "fuzz $name: ok"
+    passed=$((passed + 1)); echo "fuzz $name: ok ($(grep -c . "$work.log") log lines)"
   else
-    fuzz_fail=$((fuzz_fail + 1)); fail=1; echo "fuzz $name: FAILED"; tail -40 "$work.log"
+    failed=$((failed + 1)); echo "fuzz $name: FAILED"; tail -40 "$work.log"
   fi
   rm -rf "$work" "$work.log"
 done
-echo "fuzz: $fuzz_pass passed, $fuzz_fail failed"
-exit $fail
+
+echo
+echo "all suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
