@@ -52,5 +52,5 @@ for target in "$fuzz"/fuzz/*; do
 done
 
 echo
-echo "all suites: $passed passed, $failed failed"
+echo "total: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
