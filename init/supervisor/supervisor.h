@@ -1,7 +1,8 @@
 // The service supervisor: loads services/*.toml, starts them in dependency order, tracks
 // readiness, restarts with capped backoff, enforces the start limit, and stops in reverse
-// dependency order. The runtime paths are noexcept; allocation failures are confined to
-// load()/reload() and to the control client being served.
+// dependency order (docs/supervisor.md). A thin owner of the Engine (the state machine) and
+// RealEffects (its seam on the real system). The runtime paths are noexcept; allocation
+// failures are confined to load()/reload() and to the control client being served.
 #pragma once
 
 #include <sys/types.h>
@@ -21,8 +22,14 @@ class LogHub;
 
 struct SupervisorOptions {
   std::string service_dir = "/etc/cairn/services";
-  std::string cgroup_root = "/sys/fs/cgroup";  // services go in <root>/cairn/<name>
-  std::string run_dir = "/run/cairn";          // notify sockets, control socket
+  std::string cgroup_root = "/sys/fs/cgroup";  // services go in <root>/cairn/<name>; "" = none
+  std::string run_dir = "/run/cairn";          // notify sockets (<run_dir>/notify/)
+  // Clock of the timeline: true = since the kernel booted (PID 1), false = since the
+  // Supervisor was constructed (development).
+  bool clock_from_boot = true;
+  // Receives the node-ready line and the timeline (default: LogHub::system, i.e. console).
+  std::function<void(const std::string&)> console;
+  std::string etc_dir = "/etc";  // passwd/group for service users
 };
 
 struct ReloadResult {
@@ -34,7 +41,8 @@ class Supervisor {
   Supervisor(EventLoop& loop, LogHub& logs, SupervisorOptions options);
   ~Supervisor();
 
-  // Reads every service file; bad ones become Invalid with their diagnostic, the rest load.
+  // Reads every service file; bad ones become Invalid with their diagnostic (each is also
+  // logged), the rest load. Creates the notify directory and the cgroup tree.
   void load();
   // Starts every enabled service in dependency order.
   void start_all() noexcept;
@@ -47,13 +55,17 @@ class Supervisor {
 
   std::vector<ServiceStatus> status() const;
   std::vector<TimelineEntry> timeline() const;
+  bool node_ready() const noexcept;
 
   // Stops everything in reverse dependency order, each within its stop timeout, then calls
   // `done`. Further starts are refused.
   void shutdown(std::function<void()> done) noexcept;
 
-  // Called by the PID 1 main loop for every reaped child; returns true if it was a service.
+  // Called by the PID 1 main loop for every reaped child; returns true if it was a service
+  // (or one of its readiness checks).
   bool on_child_exit(pid_t pid, int wait_status) noexcept;
+
+  const SupervisorOptions& options() const noexcept;
 
  private:
   struct Impl;
