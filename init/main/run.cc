@@ -1,0 +1,206 @@
+#include "init/main/run.h"
+
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+
+#include "init/control_server/control_server.h"
+#include "init/log/log_hub.h"
+#include "init/loop/event_loop.h"
+#include "init/supervisor/supervisor.h"
+#include "init/system/console.h"
+#include "init/system/final_shutdown.h"
+#include "init/system/pid1.h"
+#include "init/system/pid1_signals.h"
+#include "init/system/power_key.h"
+
+namespace cairn::init {
+
+namespace {
+
+namespace sys = cairn::init::system;
+
+constexpr const char* kDefaultLogDir = "/var/log/cairn";
+constexpr int kLogDirAttempts = 150;  // every 2 s: five minutes for /var to become writable
+constexpr int kMaxIgnoredSignalLogs = 16;
+
+// The engine writes whole console lines starting with "cairn-init: "; console_log adds it.
+void console_line(const std::string& line) noexcept {
+  std::string_view text = line;
+  constexpr std::string_view prefix = "cairn-init: ";
+  if (text.substr(0, prefix.size()) == prefix) text.remove_prefix(prefix.size());
+  sys::console_log(text);
+}
+
+// Everything the signal handlers and the control server reach; filled in as it is built.
+struct Runtime {
+  EventLoop loop;
+  std::optional<LogHub> logs;
+  std::optional<Supervisor> supervisor;
+  std::optional<ControlServer> control;
+  bool shutting_down = false;
+  sys::PowerAction action = sys::PowerAction::Poweroff;
+  int ignored_signals = 0;
+  int log_dir_attempts = 0;
+
+  void begin_shutdown(sys::PowerAction requested) noexcept {
+    if (shutting_down) {
+      sys::console_log("shutdown already in progress");
+      return;
+    }
+    shutting_down = true;
+    action = requested;
+    try {
+      sys::console_log(std::string("stopping services (then ") + sys::to_string(requested) + ")");
+    } catch (...) {
+    }
+    if (!supervisor) {
+      loop.stop();
+      return;
+    }
+    supervisor->shutdown([this] { loop.stop(); });
+  }
+
+  void reload() noexcept {
+    if (!supervisor || shutting_down) return;
+    try {
+      ReloadResult r = supervisor->reload();
+      sys::console_log("reload: " + std::to_string(r.added.size()) + " added, " +
+                       std::to_string(r.removed.size()) + " removed, " +
+                       std::to_string(r.changed.size()) + " changed, " +
+                       std::to_string(r.unchanged.size()) + " unchanged, " +
+                       std::to_string(r.invalid.size()) + " invalid");
+    } catch (...) {
+      sys::console_log("reload failed: out of memory", sys::ConsoleLevel::Error);
+    }
+  }
+
+  // As PID 1 the logs move to /var/log/cairn once /var is writable (stage 1 mounts it, but
+  // a slow or fixed-up data partition may come later).
+  void try_log_dir() noexcept {
+    if (logs->set_log_dir(kDefaultLogDir)) {
+      sys::console_log(std::string("service logs in ") + kDefaultLogDir);
+      return;
+    }
+    if (++log_dir_attempts >= kLogDirAttempts) {
+      sys::console_log("service logs stay on the console: /var/log/cairn is not writable",
+                       sys::ConsoleLevel::Warning);
+      return;
+    }
+    loop.add_timer(std::chrono::seconds(2), [this] { try_log_dir(); });
+  }
+};
+
+}  // namespace
+
+int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
+  // Static storage: PID 1 never returns from here, and the crash handler must not find a
+  // half-destroyed runtime on the stack of a dying frame.
+  static Runtime* runtime_storage = nullptr;
+  try {
+    runtime_storage = new Runtime();
+  } catch (...) {
+    sys::console_log("out of memory at start", sys::ConsoleLevel::Error);
+    if (as_pid1) sys::idle_forever();
+    return 1;
+  }
+  Runtime& rt = *runtime_storage;
+
+  // Signals first: until the signalfd owns them a SIGTERM would kill us with its default.
+  sys::SignalHandlers handlers;
+  handlers.child_exited = [&rt](pid_t pid, int status) {
+    if (rt.supervisor) rt.supervisor->on_child_exit(pid, status);
+  };
+  handlers.power = [&rt](sys::PowerAction a) { rt.begin_shutdown(a); };
+  handlers.reload = [&rt] { rt.reload(); };
+  handlers.ignored = [&rt](int signo) {
+    if (rt.ignored_signals++ < kMaxIgnoredSignalLogs) {
+      sys::console_log("ignoring signal " + std::to_string(signo));
+    }
+  };
+  sys::Pid1Signals signals(rt.loop, std::move(handlers));
+  bool signals_ok = signals.start();
+
+  sys::Pid1Options pid1_options;
+  pid1_options.run_dir = options.run_dir;
+  pid1_options.force_dev = !as_pid1;
+  sys::Pid1Setup setup = sys::setup_pid1(pid1_options);
+  if (setup.mode == sys::Pid1Mode::Boot) {
+    sys::console_open();
+  } else {
+    sys::console_redirect(STDERR_FILENO);  // a namespace's or a developer's terminal
+  }
+  if (!signals_ok) sys::console_log("cannot watch signals", sys::ConsoleLevel::Error);
+  for (const std::string& line : setup.log) sys::console_log(line);
+  for (const std::string& line : setup.errors) {
+    sys::console_log("error: " + line, sys::ConsoleLevel::Error);
+  }
+  for (const std::string& arg : options.ignored) {
+    sys::console_log("ignoring argument '" + arg + "'");
+  }
+  std::string cgroup_root = options.cgroup_root.value_or(setup.cgroup_base);
+
+  try {
+    LogHubOptions log_options;
+    log_options.console_fd = sys::console_fd();
+    rt.logs.emplace(rt.loop, log_options);
+
+    SupervisorOptions so;
+    so.service_dir = options.services;
+    so.cgroup_root = cgroup_root;
+    so.run_dir = options.run_dir;
+    so.clock_from_boot = as_pid1;
+    so.console = console_line;
+    rt.supervisor.emplace(rt.loop, *rt.logs, so);
+
+    ControlServerOptions co;
+    co.socket_path = options.control_socket_path();
+    rt.control.emplace(
+        rt.loop, *rt.supervisor, *rt.logs, [&rt](sys::PowerAction a) { rt.begin_shutdown(a); }, co);
+    std::string error;
+    if (!rt.control->start(error)) {
+      sys::console_log("control socket " + co.socket_path + ": " + error, sys::ConsoleLevel::Error);
+    }
+
+    if (options.log_dir) {
+      if (!rt.logs->set_log_dir(*options.log_dir)) {
+        sys::console_log("cannot use log dir " + *options.log_dir, sys::ConsoleLevel::Warning);
+      }
+    } else if (as_pid1) {
+      rt.try_log_dir();
+    }
+    rt.supervisor->load();
+  } catch (...) {
+    sys::console_log("out of memory while loading services", sys::ConsoleLevel::Error);
+  }
+
+  std::optional<sys::PowerKeyWatcher> power_key;
+  if (setup.mode == sys::Pid1Mode::Boot) {
+    try {
+      power_key.emplace(rt.loop, [&rt] { rt.begin_shutdown(sys::PowerAction::Poweroff); });
+      power_key->open_devices();
+    } catch (...) {
+    }
+  }
+
+  if (rt.supervisor) rt.supervisor->start_all();
+  rt.loop.run();
+
+  // Every service is down (in reverse dependency order); what is left goes now.
+  if (rt.control) rt.control->stop();
+  sys::ShutdownPlan plan;
+  plan.action = rt.action;
+  plan.mode = setup.mode;
+  try {
+    if (!cgroup_root.empty()) plan.freeze_cgroups.push_back(cgroup_root + "/cairn");
+  } catch (...) {
+  }
+  plan.progress = [](const std::string& line) { sys::console_log(line); };
+  sys::final_shutdown(plan);
+  if (as_pid1) sys::idle_forever();
+  sys::console_log("all services stopped");
+  return 0;
+}
+
+}  // namespace cairn::init
