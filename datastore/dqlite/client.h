@@ -13,7 +13,9 @@
 
 namespace cairn::dqlite {
 
-struct Null {};
+struct Null {
+  friend bool operator==(Null, Null) { return true; }
+};
 using Blob = std::vector<uint8_t>;
 // Column/parameter values as dqlite encodes them (integer, float, text, blob, null).
 using Value = std::variant<Null, int64_t, double, std::string, Blob>;
@@ -29,14 +31,29 @@ struct ExecResult {
   uint64_t rows_affected = 0;
 };
 
+// Client-side error codes (all < 0; server codes are SQLite/dqlite codes, all > 0).
+inline constexpr int64_t kErrTransport = -1;  // connect/send/recv failed, peer closed
+inline constexpr int64_t kErrTimeout = -2;    // connect or request deadline passed
+inline constexpr int64_t kErrProtocol = -3;   // malformed or unexpected response
+inline constexpr int64_t kErrUsage = -4;      // invalid request (e.g. > 255 params, NUL in text)
+
+// Server codes the caller may want to test for.
+inline constexpr int64_t kSqliteBusy = 5;
+inline constexpr int64_t kSqliteIoerrNotLeader = 10250;       // SQLITE_IOERR | (40 << 8)
+inline constexpr int64_t kSqliteIoerrLeadershipLost = 10506;  // SQLITE_IOERR | (41 << 8)
+
 // A failure response from the server (SQLite/dqlite error code and message) or a protocol
 // or transport error (code < 0). `retryable()` is true for leadership changes and
 // SQLITE_BUSY-like conditions after which the caller may reconnect and retry.
+// After a transport, timeout or protocol error the connection is closed: every later call
+// throws kErrTransport until `reconnect()` succeeds. A server failure (code > 0) leaves the
+// connection usable.
 class Error : public std::runtime_error {
  public:
   Error(int64_t code, std::string message);
   int64_t code() const noexcept { return code_; }
   bool retryable() const noexcept;
+  bool transport() const noexcept { return code_ < 0 && code_ != kErrUsage; }
 
  private:
   int64_t code_;
@@ -54,16 +71,20 @@ class Client {
   static std::unique_ptr<Client> connect(const ClientOptions& options);
   virtual ~Client() = default;
 
-  // Opens (creating if needed) a database by name; later calls use it.
+  // Opens (creating if needed) a database by name; later calls use it. dqlite allows one
+  // database per connection: a second open() with another name throws kErrUsage.
   virtual void open(const std::string& database) = 0;
 
+  // Statement ids are client-side handles: they survive reconnect() (the client prepares
+  // the statements again on the new connection).
   using StatementId = uint32_t;
   virtual StatementId prepare(const std::string& sql) = 0;
   virtual void finalize(StatementId statement) = 0;
   virtual ExecResult exec(StatementId statement, const std::vector<Value>& params = {}) = 0;
   virtual Rows query(StatementId statement, const std::vector<Value>& params = {}) = 0;
 
-  // One-shot forms (EXEC_SQL / QUERY_SQL); `sql` may hold several statements for exec_sql.
+  // One-shot forms (EXEC_SQL / QUERY_SQL); `sql` may hold several statements for exec_sql
+  // (params bind to the first one only). At most 255 params per request (protocol v1).
   virtual ExecResult exec_sql(const std::string& sql, const std::vector<Value>& params = {}) = 0;
   virtual Rows query_sql(const std::string& sql, const std::vector<Value>& params = {}) = 0;
 
@@ -75,6 +96,17 @@ class Client {
   };
   virtual NodeInfo leader() = 0;
   virtual std::vector<NodeInfo> cluster() = 0;
+
+  // Drops the current connection (if any), finds the leader again, re-opens the database
+  // and re-prepares every live statement. An open transaction is lost: after a retryable
+  // error the caller retries its whole transaction. Throws Error like connect().
+  virtual void reconnect() = 0;
+
+  // True until a transport/timeout/protocol error closed the connection.
+  virtual bool connected() const noexcept = 0;
+
+  // The address of the node this client is connected to (the leader).
+  virtual std::string address() const = 0;
 };
 
 }  // namespace cairn::dqlite

@@ -11,9 +11,19 @@ namespace cairn::dqlite {
 
 struct NodeOptions {
   uint64_t id = 1;
-  std::string data_dir;     // raft log + snapshots; created if missing
-  std::string bind_address; // "@abstract-name" or "/path/to.sock" (unix) or "host:port"
+  // raft log + snapshots; created (0700) if missing. The node owns this directory: it holds
+  // only raft files and the lock file "cairn-dqlite.lock"; anything else is refused as
+  // foreign data. A second process using the same directory is refused (flock).
+  std::string data_dir;
+  // "@abstract-name" (unix socket in the abstract namespace; dqlite 1.11 accepts unix
+  // connections only from its own process) or "ipv4:port". dqlite 1.11 cannot bind a
+  // filesystem unix socket: "/path" is refused with an error saying so.
+  std::string bind_address;
   std::vector<std::string> join;  // existing cluster members to join (empty = bootstrap)
+  // Raft snapshot tuning (0 = dqlite's default: threshold 1024, trailing 8192). A snapshot
+  // writes the whole database to disk, so a larger threshold trades memory for write speed.
+  unsigned snapshot_threshold = 0;
+  unsigned snapshot_trailing = 0;
 };
 
 class Node {

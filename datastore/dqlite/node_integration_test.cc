@@ -1,0 +1,267 @@
+// The embedded node: bootstrap, restart from its data dir, clear errors for unusable or
+// foreign data dirs and addresses, and no lost acknowledged write after kill -9.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "datastore/dqlite/client.h"
+#include "datastore/dqlite/node.h"
+#include "datastore/dqlite/test_support.h"
+
+namespace cairn::dqlite {
+namespace {
+
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+NodeOptions options_for(const std::string& dir, const std::string& address = "") {
+  NodeOptions o;
+  o.data_dir = dir;
+  o.bind_address = address.empty() ? testing::unique_address() : address;
+  return o;
+}
+
+std::unique_ptr<Client> client_for(const Node& node) {
+  ClientOptions co;
+  co.addresses = {node.address()};
+  co.connect_timeout_ms = 30000;
+  co.request_timeout_ms = 60000;
+  auto c = Client::connect(co);
+  c->open("db");
+  return c;
+}
+
+// Runs Node::start and returns its error message ("" if it started).
+std::string start_error(const NodeOptions& o) {
+  try {
+    auto node = Node::start(o);
+    return "";
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "Node::start error: %s\n", e.what());  // shown in the test log
+    return e.what();
+  }
+}
+
+void write_file(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+TEST(Node, RestartFindsTheData) {
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("data"));
+  {
+    auto node = Node::start(o);
+    EXPECT_EQ(node->id(), 1u);
+    auto c = client_for(*node);
+    c->exec_sql("CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB)");
+    for (int i = 0; i < 50; ++i) {
+      c->exec_sql("INSERT INTO kv VALUES (?, ?)", {"k" + std::to_string(i), Blob(100, 1)});
+    }
+    node->stop();
+    node->stop();  // idempotent
+  }
+  EXPECT_TRUE(fs::exists(tmp.sub("data/metadata1")));
+  for (int round = 0; round < 2; ++round) {
+    auto node = Node::start(o);
+    auto c = client_for(*node);
+    Rows r = c->query_sql("SELECT count(*) FROM kv");
+    EXPECT_EQ(r.rows.at(0).at(0), Value(int64_t{50 + round}));
+    c->exec_sql("INSERT INTO kv VALUES (?, ?)", {"round" + std::to_string(round), Blob{}});
+  }
+}
+
+TEST(Node, RestartAfterManySnapshots) {
+  // A small snapshot threshold makes raft snapshot and truncate its log; restart must load
+  // the snapshot plus the trailing entries.
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("data"));
+  o.snapshot_threshold = 64;
+  o.snapshot_trailing = 64;
+  {
+    auto node = Node::start(o);
+    auto c = client_for(*node);
+    c->exec_sql("CREATE TABLE s (v INTEGER)");
+    auto ins = c->prepare("INSERT INTO s VALUES (?)");
+    for (int i = 0; i < 500; ++i) c->exec(ins, {int64_t{i}});
+  }
+  auto node = Node::start(o);
+  auto c = client_for(*node);
+  Rows r = c->query_sql("SELECT count(*), sum(v) FROM s");
+  EXPECT_EQ(r.rows.at(0).at(0), Value(int64_t{500}));
+  EXPECT_EQ(r.rows.at(0).at(1), Value(int64_t{499 * 500 / 2}));
+  bool has_snapshot = false;
+  for (const auto& e : fs::directory_iterator(tmp.sub("data"))) {
+    if (e.path().filename().string().rfind("snapshot-", 0) == 0) has_snapshot = true;
+  }
+  EXPECT_TRUE(has_snapshot);
+}
+
+TEST(Node, DataDirThatIsAFileIsRefused) {
+  TempDir tmp;
+  write_file(tmp.sub("file"), "x");
+  std::string err = start_error(options_for(tmp.sub("file")));
+  EXPECT_NE(err.find(tmp.sub("file")), std::string::npos) << err;
+  EXPECT_NE(err.find("is not a directory"), std::string::npos) << err;
+  err = start_error(options_for(tmp.sub("file/below")));
+  EXPECT_NE(err.find(tmp.sub("file/below")), std::string::npos) << err;
+}
+
+TEST(Node, DataDirWithoutWriteBitIsRefused) {
+  TempDir tmp;
+  fs::create_directory(tmp.sub("ro"));
+  ::chmod(tmp.sub("ro").c_str(), 0500);
+  std::string err = start_error(options_for(tmp.sub("ro")));
+  EXPECT_NE(err.find("not writable"), std::string::npos) << err;
+  EXPECT_NE(err.find(tmp.sub("ro")), std::string::npos) << err;
+  ::chmod(tmp.sub("ro").c_str(), 0700);
+}
+
+TEST(Node, ForeignDataDirIsRefused) {
+  TempDir tmp;
+  fs::create_directory(tmp.sub("d"));
+  write_file(tmp.sub("d/state.db"), "SQLite format 3");
+  std::string err = start_error(options_for(tmp.sub("d")));
+  EXPECT_NE(err.find("state.db"), std::string::npos) << err;
+  EXPECT_NE(err.find("not dqlite/raft data"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(tmp.sub("d/metadata1")));  // nothing written into it
+}
+
+TEST(Node, CorruptRaftMetadataIsRefused) {
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("d"));
+  Node::start(o)->stop();
+  write_file(tmp.sub("d/metadata1"), std::string(32, '\x42'));
+  std::string err = start_error(o);
+  EXPECT_NE(err.find("metadata1"), std::string::npos) << err;
+  EXPECT_NE(err.find("format version"), std::string::npos) << err;
+  write_file(tmp.sub("d/metadata1"), std::string(40, '\0'));
+  err = start_error(o);
+  EXPECT_NE(err.find("metadata1 has 40 bytes"), std::string::npos) << err;
+}
+
+TEST(Node, LogWithoutMetadataIsRefused) {
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("d"));
+  Node::start(o)->stop();
+  fs::remove(tmp.sub("d/metadata1"));
+  fs::remove(tmp.sub("d/metadata2"));
+  std::string err = start_error(o);
+  EXPECT_NE(err.find("no valid metadata1/metadata2"), std::string::npos) << err;
+}
+
+TEST(Node, CorruptLogSegmentIsReported) {
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("d"));
+  {
+    auto node = Node::start(o);
+    auto c = client_for(*node);
+    c->exec_sql("CREATE TABLE t (v INTEGER)");
+  }
+  // Overwrite every closed/open segment with garbage.
+  int corrupted = 0;
+  for (const auto& e : fs::directory_iterator(tmp.sub("d"))) {
+    std::string name = e.path().filename();
+    if (name.rfind("open-", 0) == 0 || (name.size() == 33 && name[16] == '-')) {
+      if (fs::file_size(e.path()) == 0) continue;
+      write_file(e.path(), std::string(fs::file_size(e.path()), '\x5a'));
+      ++corrupted;
+    }
+  }
+  ASSERT_GT(corrupted, 0);
+  std::string err = start_error(o);
+  EXPECT_NE(err.find(tmp.sub("d")), std::string::npos) << err;
+  EXPECT_NE(err.find("corrupt"), std::string::npos) << err;
+}
+
+TEST(Node, SecondNodeOnTheSameDirIsRefused) {
+  TempDir tmp;
+  auto first = Node::start(options_for(tmp.sub("d")));
+  std::string err = start_error(options_for(tmp.sub("d")));
+  EXPECT_NE(err.find("in use by another dqlite node"), std::string::npos) << err;
+}
+
+TEST(Node, AddressInUseIsRefused) {
+  TempDir tmp;
+  auto first = Node::start(options_for(tmp.sub("a")));
+  std::string err = start_error(options_for(tmp.sub("b"), first->address()));
+  EXPECT_NE(err.find("cannot bind " + first->address()), std::string::npos) << err;
+  EXPECT_NE(err.find("in use"), std::string::npos) << err;
+}
+
+TEST(Node, UnsupportedAddressesAreRefused) {
+  TempDir tmp;
+  EXPECT_NE(start_error(options_for(tmp.sub("a"), "/run/x.sock")).find("filesystem socket"),
+            std::string::npos);
+  EXPECT_NE(start_error(options_for(tmp.sub("a"), "@")).find("stable name"), std::string::npos);
+  EXPECT_NE(start_error(options_for(tmp.sub("a"), "nonsense")).find("'@name' or 'ipv4:port'"),
+            std::string::npos);
+}
+
+TEST(Node, RestartWithAnotherAddressIsRefused) {
+  TempDir tmp;
+  Node::start(options_for(tmp.sub("d")))->stop();
+  std::string err = start_error(options_for(tmp.sub("d")));
+  EXPECT_NE(err.find("same bind address"), std::string::npos) << err;
+}
+
+TEST(Node, FreshNodeOtherThanOneCannotBootstrap) {
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("d"));
+  o.id = 2;
+  EXPECT_NE(start_error(o).find("bootstraps a new cluster only as node 1"), std::string::npos);
+}
+
+// Writes run in a child process that reports each acknowledged row on a pipe; the parent
+// kills it with SIGKILL mid-stream, restarts the node from the same directory, and checks
+// that every acknowledged row is there.
+TEST(Node, KillNineLosesNoAcknowledgedWrite) {
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("d"));
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    try {
+      auto node = Node::start(o);
+      auto c = client_for(*node);
+      c->exec_sql("CREATE TABLE acked (v INTEGER PRIMARY KEY)");
+      auto ins = c->prepare("INSERT INTO acked VALUES (?)");
+      for (int64_t i = 1;; ++i) {
+        c->exec(ins, {i});
+        if (::write(fds[1], &i, sizeof i) != sizeof i) ::_exit(3);
+      }
+    } catch (...) {
+      ::_exit(2);
+    }
+  }
+  ::close(fds[1]);
+  int64_t last = 0;
+  int64_t v;
+  while (last < 300 && ::read(fds[0], &v, sizeof v) == sizeof v) last = v;
+  ::kill(child, SIGKILL);
+  // Anything acknowledged before the kill landed may still sit in the pipe.
+  while (::read(fds[0], &v, sizeof v) == sizeof v) last = v;
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+  ASSERT_GE(last, 300);
+
+  auto node = Node::start(o);
+  auto c = client_for(*node);
+  Rows r = c->query_sql("SELECT count(*), max(v) FROM acked WHERE v <= ?", {last});
+  EXPECT_EQ(r.rows.at(0).at(0), Value(last));
+  EXPECT_EQ(r.rows.at(0).at(1), Value(last));
+}
+
+}  // namespace
+}  // namespace cairn::dqlite
