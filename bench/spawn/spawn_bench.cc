@@ -1,10 +1,13 @@
 // bench-spawn [N]: starts /bin/true N times (default 1000) per variant and prints p50/p90/p99
 // of the time to exec (the parent knows the exec happened) and to exit (waitpid returned).
+// "cpu" is the mean CPU time per start (parent + child, from getrusage), which a loaded
+// machine disturbs far less than the wall-clock percentiles.
 // Variants go from plain fork+exec to cairn's full path: clone3 into a cgroup with
 // mount+ipc+uts namespaces (and with the default seccomp profile). Target: p50 <= 1 ms.
 // Run as root; needs a writable cgroup2 mount (a scratch cgroup is created and removed).
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,7 +53,17 @@ struct Variant {
   const char* name;
   Starter start;
   std::vector<double> exec_us, exit_us;
+  double cpu_us = 0;  // parent + child CPU time, summed over the counted runs
 };
+
+// CPU time of this process plus its reaped children, in microseconds.
+double cpu_now() {
+  rusage self{}, children{};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto us = [](const timeval& t) { return t.tv_sec * 1e6 + t.tv_usec; };
+  return us(self.ru_utime) + us(self.ru_stime) + us(children.ru_utime) + us(children.ru_stime);
+}
 
 // Runs every variant once per round, round after round, so a load spike on this (shared)
 // machine hits all rows alike instead of whichever row happened to be running.
@@ -58,6 +71,7 @@ bool run_rounds(std::vector<Variant>& variants, int count) {
   int warmup = count / 10;
   for (int round = 0; round < count + warmup; ++round) {
     for (auto& variant : variants) {
+      double cpu0 = cpu_now();
       auto t0 = Clock::now();
       pid_t pid = variant.start();
       auto t1 = Clock::now();
@@ -69,7 +83,9 @@ bool run_rounds(std::vector<Variant>& variants, int count) {
       while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
       auto t2 = Clock::now();
+      double cpu1 = cpu_now();
       if (round < warmup) continue;
+      variant.cpu_us += cpu1 - cpu0;
       variant.exec_us.push_back(micros(t1 - t0));
       variant.exit_us.push_back(micros(t2 - t0));
     }
@@ -78,9 +94,10 @@ bool run_rounds(std::vector<Variant>& variants, int count) {
 }
 
 void print_row(const Variant& v) {
-  std::printf("| %-46s | %7.0f | %7.0f | %7.0f | %7.0f | %7.0f | %7.0f |\n", v.name,
+  std::printf("| %-46s | %7.0f | %7.0f | %7.0f | %7.0f | %7.0f | %7.0f | %7.0f |\n", v.name,
               percentile(v.exec_us, 0.5), percentile(v.exec_us, 0.9), percentile(v.exec_us, 0.99),
-              percentile(v.exit_us, 0.5), percentile(v.exit_us, 0.9), percentile(v.exit_us, 0.99));
+              percentile(v.exit_us, 0.5), percentile(v.exit_us, 0.9), percentile(v.exit_us, 0.99),
+              v.exit_us.empty() ? 0.0 : v.cpu_us / static_cast<double>(v.exit_us.size()));
 }
 
 // fork + execve with a CLOEXEC pipe, so "exec" means the same as for spawn_service.
@@ -194,9 +211,9 @@ int main(int argc, char** argv) {
   variants.push_back({"cairn: fallback clone + cgroup.procs + mnt/ipc/uts",
                       cairn_start(isolated, isolated_plan, cgroup.dir_fd(), true)});
   bool ok = run_rounds(variants, count);
-  std::printf("| %-46s | %7s | %7s | %7s | %7s | %7s | %7s |\n", "variant", "exec50", "exec90",
-              "exec99", "exit50", "exit90", "exit99");
-  std::printf("|%s|---------|---------|---------|---------|---------|---------|\n",
+  std::printf("| %-46s | %7s | %7s | %7s | %7s | %7s | %7s | %7s |\n", "variant", "exec50",
+              "exec90", "exec99", "exit50", "exit90", "exit99", "cpu");
+  std::printf("|%s|---------|---------|---------|---------|---------|---------|---------|\n",
               std::string(48, '-').c_str());
   for (const auto& variant : variants) print_row(variant);
   if (FILE* f = std::fopen("/proc/loadavg", "re")) {
