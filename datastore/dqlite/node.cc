@@ -7,7 +7,15 @@ extern "C" {
 #include <dqlite.h>
 }
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -44,6 +52,45 @@ void check_bind_address(const std::string& a) {
   if (a[0] != '@' && a.find(':') == std::string::npos) {
     fail("bind address '" + a + "' must be '@name' or 'ipv4:port'");
   }
+}
+
+// Binds the address once ourselves and releases it, so "address in use" is reported before
+// libdqlite is involved (a failed dqlite start leaks its raft state, see DataDir's notes).
+// A race with another process binding in between is caught again by dqlite.
+void probe_bind(const std::string& a) {
+  int fd = -1;
+  int rc = -1;
+  if (a[0] == '@') {
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (a.size() >= sizeof sa.sun_path) fail("bind address '" + a + "' is too long");
+    std::memcpy(sa.sun_path + 1, a.data() + 1, a.size() - 1);
+    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fail("socket: " + std::string(std::strerror(errno)));
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa),
+                static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + a.size()));
+  } else {
+    size_t colon = a.rfind(':');
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    char* end = nullptr;
+    long port = std::strtol(a.c_str() + colon + 1, &end, 10);
+    if (*end != '\0' || port <= 0 || port > 65535 ||
+        ::inet_pton(AF_INET, a.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
+      fail("bind address '" + a +
+           "' must be '@name' or 'ipv4:port' (libdqlite 1.11 binds IPv4 "
+           "addresses only, no host names)");
+    }
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fail("socket: " + std::string(std::strerror(errno)));
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  }
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) fail("cannot bind " + a + ": " + std::strerror(err));
 }
 
 class NodeImpl final : public Node {
@@ -143,6 +190,7 @@ std::unique_ptr<Node> Node::start(const NodeOptions& options) {
   if (!options.join.empty()) {
     fail("joining an existing cluster is not supported by this build (single-node only)");
   }
+  probe_bind(options.bind_address);
   DataDir dir = DataDir::prepare(options.data_dir);
   if (dir.fresh() && options.id != 1) {
     fail("node id " + std::to_string(options.id) + " has no raft state in " + options.data_dir +

@@ -251,7 +251,7 @@ TEST(WireDecode, MalformedInputIsRejectedNotOverRead) {
   auto bad = [](Bytes b, auto decode) {
     // Copy into an exactly sized heap buffer so ASan catches any over-read.
     auto owned = std::make_unique<uint8_t[]>(b.size() + 1);
-    std::memcpy(owned.get(), b.data(), b.size());
+    if (!b.empty()) std::memcpy(owned.get(), b.data(), b.size());
     Body body(owned.get(), b.size());
     return error_code([&] { decode(body); });
   };
