@@ -34,14 +34,24 @@ std::optional<uint32_t> parse_id(std::string_view text) {
 }
 
 // Every line of a colon database, comments and blank lines skipped.
-bool read_lines(const std::string& path, std::vector<std::string>& lines) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::string line;
-  while (std::getline(in, line)) {
+std::vector<std::string_view> database_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
     if (line.empty() || line[0] == '#') continue;
     lines.push_back(line);
   }
+  return lines;
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   return true;
 }
 
@@ -51,13 +61,26 @@ std::string resolve_credentials(std::string_view user, std::string_view group, C
                                 const std::string& etc_dir) {
   out = Credentials{};
   if (user.empty() && group.empty()) return "";
+  CredentialDatabases db;
+  db.passwd_path = etc_dir + "/passwd";
+  db.group_path = etc_dir + "/group";
+  db.have_passwd = read_file(db.passwd_path, db.passwd);
+  db.have_group = read_file(db.group_path, db.group);
+  return resolve_credentials(user, group, db, out);
+}
+
+std::string resolve_credentials(std::string_view user, std::string_view group,
+                                const CredentialDatabases& db, Credentials& out) {
+  out = Credentials{};
+  if (user.empty() && group.empty()) return "";
   out.change = true;
 
-  std::string passwd_path = etc_dir + "/passwd";
-  std::string group_path = etc_dir + "/group";
-  std::vector<std::string> passwd, groups;
-  bool have_passwd = read_lines(passwd_path, passwd);
-  bool have_group = read_lines(group_path, groups);
+  const std::string& passwd_path = db.passwd_path;
+  const std::string& group_path = db.group_path;
+  std::vector<std::string_view> passwd = database_lines(db.passwd);
+  std::vector<std::string_view> groups = database_lines(db.group);
+  bool have_passwd = db.have_passwd;
+  bool have_group = db.have_group;
 
   std::string user_name;  // for supplementary groups; "" when unknown
   std::optional<gid_t> primary;

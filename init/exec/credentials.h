@@ -28,4 +28,14 @@ struct Credentials {
 std::string resolve_credentials(std::string_view user, std::string_view group, Credentials& out,
                                 const std::string& etc_dir = "/etc");
 
+// The same over databases already in memory (for tests and the fuzz target); the paths are
+// only used in messages.
+struct CredentialDatabases {
+  std::string passwd, group;  // file contents
+  std::string passwd_path = "/etc/passwd", group_path = "/etc/group";
+  bool have_passwd = true, have_group = true;  // false: "cannot read <path>"
+};
+std::string resolve_credentials(std::string_view user, std::string_view group,
+                                const CredentialDatabases& databases, Credentials& out);
+
 }  // namespace cairn::init

@@ -7,9 +7,11 @@
 #include <sched.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +36,13 @@ void report(const char* name, long rc) {
   std::printf("%s %d\n", name, rc < 0 ? errno : 0);
 }
 
+// Runs a process-creating call; a child that does get created exits at once.
+long child_call(long rc) {
+  if (rc == 0) _exit(0);
+  if (rc > 0) waitpid(static_cast<pid_t>(rc), nullptr, 0);
+  return rc;
+}
+
 int probe_syscalls() {
   // Each call is harmless when allowed: a size query, an invalid argument, or a no-op.
   report("syslog", syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, nullptr, 0));
@@ -42,6 +51,12 @@ int probe_syscalls() {
   report("personality", syscall(SYS_personality, 0xffffffffUL));     // query: allowed
   report("personality-odd", syscall(SYS_personality, 0x0040000UL));  // ADDR_NO_RANDOMIZE
   report("getpid", syscall(SYS_getpid));
+  std::fflush(stdout);  // children must not flush our buffer again
+  report("fork", child_call(fork()));
+  report("clone-newuts", child_call(syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0)));
+  clone_args args{};
+  args.exit_signal = SIGCHLD;
+  report("clone3", child_call(syscall(SYS_clone3, &args, sizeof args)));
   std::fflush(stdout);
   return 0;
 }

@@ -165,8 +165,9 @@ std::string build_seccomp_program(const IsolationSpec& isolation, SeccompProgram
       for (int bit = 0; bit < 64; ++bit) {
         uint64_t flag = uint64_t{1} << bit;
         if ((kNamespaceFlags & flag) == 0) continue;
-        rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), nr, 1,
-                              SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+        // (SCMP_A0() is a C compound literal; spelled out for C++.)
+        scmp_arg_cmp compare{0, SCMP_CMP_MASKED_EQ, flag, flag};
+        rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ERRNO(EPERM), nr, 1, &compare);
         if (rc < 0) break;
       }
     } else if (name == kConditionalClone3 && !contains(isolation.seccomp_deny, name)) {

@@ -154,12 +154,17 @@ TEST(Spawn, DefaultSeccompDeniesWithEperm) {
   EXPECT_NE(done.output.find("personality 0\n"), std::string::npos) << done.output;
   EXPECT_NE(done.output.find("personality-odd 1\n"), std::string::npos) << done.output;
   EXPECT_NE(done.output.find("getpid 0\n"), std::string::npos) << done.output;
+  EXPECT_NE(done.output.find("fork 0\n"), std::string::npos) << done.output;
+  EXPECT_NE(done.output.find("clone-newuts 1\n"), std::string::npos) << done.output;
+  EXPECT_NE(done.output.find("clone3 38\n"), std::string::npos) << done.output;  // ENOSYS
 
   // Unfiltered, the same calls succeed (root): the EPERMs above came from the filter.
   ServiceSpec open_spec = spec_named("open");
   done = run_service(open_spec, {kProbe, "syscalls"});
   EXPECT_NE(done.output.find("syslog 0\n"), std::string::npos) << done.output;
   EXPECT_NE(done.output.find("personality-odd 0\n"), std::string::npos) << done.output;
+  EXPECT_NE(done.output.find("clone-newuts 0\n"), std::string::npos) << done.output;
+  EXPECT_NE(done.output.find("clone3 0\n"), std::string::npos) << done.output;
 }
 
 TEST(Spawn, SeccompAllowAndDenyPerService) {
