@@ -33,6 +33,125 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 
+// toml++ 3.3 reaches __builtin_unreachable() (undefined behaviour) when it classifies some
+// non-ASCII code points (U+00A1..U+0499, U+FB06..U+FEFE) as whitespace or not: that happens
+// for such characters outside strings and comments, and in multi-line basic strings right
+// after a backslash. TOML allows non-ASCII only inside strings and comments anyway, so this
+// scan rejects the others with a position before toml++ sees them. Found by fuzzing.
+struct Unsupported {
+  int line = 0;
+  int column = 0;
+  const char* message = nullptr;
+};
+
+std::optional<Unsupported> find_unsupported_byte(std::string_view text) {
+  enum class State { Normal, Comment, Basic, Literal, MultiBasic, MultiLiteral };
+  State state = State::Normal;
+  int line = 1, column = 0;
+  size_t i = 0;
+  auto at = [&](size_t k) -> char { return k < text.size() ? text[k] : '\0'; };
+  auto high = [](char c) { return static_cast<unsigned char>(c) >= 0x80; };
+  auto advance = [&]() {
+    char c = text[i++];
+    if (c == '\n') {
+      ++line;
+      column = 0;
+    } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+      ++column;  // count code points, not UTF-8 continuation bytes
+    }
+  };
+  auto fail = [&](const char* message) { return Unsupported{line, column + 1, message}; };
+  // The last character outside strings that was not a blank: strings may only start after
+  // '=', '[', ',', '{', '.' or at the start of a line.
+  char last = '\n';
+  auto string_may_start = [](char prev) {
+    return prev == '=' || prev == '[' || prev == ',' || prev == '{' || prev == '.' || prev == '\n';
+  };
+  State previous = state;
+  while (i < text.size()) {
+    char c = text[i];
+    if (state == State::Normal && previous != State::Normal) {
+      last = previous == State::Comment ? '\n' : '"';
+    }
+    previous = state;
+    switch (state) {
+      case State::Normal:
+        if (high(c)) return fail("non-ASCII character outside a string or comment");
+        if (c == '#') {
+          state = State::Comment;
+        } else if ((c == '"' || c == '\'') && !string_may_start(last)) {
+          // Not where TOML allows a string: the file is invalid, and toml++ may scan on
+          // past the quote as if it were part of a value. Keep checking as outside a string.
+        } else if (c == '"' || c == '\'') {
+          bool triple = at(i + 1) == c && at(i + 2) == c;
+          if (triple) {
+            advance();
+            advance();
+            state = c == '"' ? State::MultiBasic : State::MultiLiteral;
+          } else {
+            state = c == '"' ? State::Basic : State::Literal;
+          }
+        }
+        if (c != ' ' && c != '\t' && c != '\r') last = c;
+        advance();
+        break;
+      case State::Comment:
+        if (c == '\n') state = State::Normal;
+        advance();
+        break;
+      case State::Basic:
+        if (c == '\\') {
+          advance();
+          if (i < text.size() && text[i] != '\n') advance();
+          break;
+        }
+        if (c == '"' || c == '\n') state = State::Normal;
+        advance();
+        break;
+      case State::Literal:
+        if (c == '\'' || c == '\n') state = State::Normal;
+        advance();
+        break;
+      case State::MultiBasic:
+      case State::MultiLiteral: {
+        char quote = state == State::MultiBasic ? '"' : '\'';
+        if (c == quote && at(i + 1) == quote && at(i + 2) == quote) {
+          advance();
+          advance();
+          advance();
+          // Up to two more quotes belong to the string's content.
+          if (at(i) == quote) advance();
+          if (at(i) == quote) advance();
+          state = State::Normal;
+          break;
+        }
+        if (state == State::MultiBasic && c == '\\') {
+          advance();
+          if (i >= text.size()) break;
+          if (high(text[i])) return fail("non-ASCII character right after a backslash");
+          char next = text[i];
+          if (next == ' ' || next == '\t' || next == '\r' || next == '\n') {
+            // A line-ending backslash: toml++ skips the whitespace that follows.
+            while (i < text.size() &&
+                   (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) {
+              advance();
+            }
+            if (i < text.size() && high(text[i])) {
+              return fail("non-ASCII character right after a line-ending backslash");
+            }
+          } else {
+            advance();
+          }
+          break;
+        }
+        advance();
+        break;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<toml::table> parse_toml(std::string_view text, const std::string& path,
@@ -41,6 +160,10 @@ std::optional<toml::table> parse_toml(std::string_view text, const std::string& 
     out.push_back({path, 0, 0,
                    "file is larger than " + std::to_string(kMaxTomlFileBytes) +
                        " bytes; refusing to parse it"});
+    return std::nullopt;
+  }
+  if (auto bad = find_unsupported_byte(text)) {
+    out.push_back({path, bad->line, bad->column, std::string("invalid TOML: ") + bad->message});
     return std::nullopt;
   }
   try {

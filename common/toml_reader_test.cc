@@ -157,3 +157,89 @@ TEST(TomlReader, StringChecked) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST(TomlReader, NonAsciiOnlyInStringsAndComments) {
+  // Accepted: UTF-8 in strings (all four kinds) and comments.
+  auto ok = parse(
+      "# café\n"
+      "a = \"héllo \\\" wörld\" # ünïcode\n"
+      "b = 'ñ'\n"
+      "c = \"\"\"\nmulti é \\\\ \\\"\n\"\"\"\"\n"
+      "d = '''\nlit ü\n'''\n");
+  ASSERT_TRUE(ok.root) << to_string(ok.diags);
+  EXPECT_EQ((*ok.root)["a"].value<std::string>(), "héllo \" wörld");
+  // Rejected with a position (toml++ 3.3 has undefined behaviour on these).
+  struct Case {
+    const char* text;
+    int line, column;
+  };
+  const Case bad[] = {
+      {"pidsé = 1\n", 1, 5},
+      {"a = 1 é\n", 1, 7},
+      {"x = 1\n[tablé]\n", 2, 6},
+      {"a = \"\"\"x\\\n   é\"\"\"\n", 2, 4},
+      {"a = \"\"\"x\\é\"\"\"\n", 1, 10},
+  };
+  for (const auto& c : bad) {
+    auto p = parse(c.text);
+    EXPECT_FALSE(p.root) << c.text;
+    ASSERT_EQ(p.diags.size(), 1u) << c.text;
+    EXPECT_EQ(p.diags[0].line, c.line) << c.text;
+    EXPECT_EQ(p.diags[0].column, c.column) << c.text;
+    EXPECT_NE(p.diags[0].message.find("non-ASCII"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST(TomlReader, QuotesWhereNoStringMayStartDoNotHideNonAscii) {
+  // toml++ reads `1"...` as one malformed value token; the scan must not treat `"` as a string.
+  auto p = parse(
+      "a = [1\"\xef\xbb\xbe"
+      "e#]\n");
+  EXPECT_FALSE(p.root);
+  ASSERT_EQ(p.diags.size(), 1u);
+  EXPECT_NE(p.diags[0].message.find("non-ASCII"), std::string::npos);
+  // Strings after '=', '[', ',', '{', '.' and at line starts (also after comments) are fine.
+  auto ok = parse(
+      "\"quoted key\" = [ # comment ü\n"
+      "  \"é\",\n"
+      "  'ü' ]\n"
+      "t = { \"k\" = \"ß\" }\n"
+      "[x.\"ö\"]\n");
+  EXPECT_TRUE(ok.root) << to_string(ok.diags);
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// Inputs found by fuzzing that made toml++ 3.3 reach __builtin_unreachable(); they must fail
+// cleanly (the ASan+UBSan build of this test would report the undefined behaviour).
+TEST(TomlReader, FuzzRegressions) {
+  const std::string inputs[] = {
+      std::string("e=+[\"/bin/\0\0memory\0\xc4\x9ax\t\n", 25),
+      "exmax-fec = [1\"\xef\xbb\xbe"
+      "e#]\n",
+      "pids\xcb\x92"
+      "ax = 1\n",
+      "a = +[\"\xc3\xa9\n",
+  };
+  for (const auto& input : inputs) {
+    auto p = parse(input);
+    EXPECT_FALSE(p.root);
+    EXPECT_EQ(p.diags.size(), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace cairn
