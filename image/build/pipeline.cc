@@ -1,0 +1,137 @@
+#include "image/build/pipeline.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <stdexcept>
+#include <system_error>
+
+#include "image/util/process.h"
+
+namespace cairn::image {
+namespace fs = std::filesystem;
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void on_signal(int signal) {
+  g_interrupted = signal;
+  int child = current_child_pid();
+  if (child > 0) kill(child, SIGTERM);
+}
+
+struct SignalGuard {
+  struct sigaction old_int {
+  }, old_term{}, old_hup{};
+  SignalGuard() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
+  }
+  ~SignalGuard() {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    sigaction(SIGHUP, &old_hup, nullptr);
+  }
+};
+
+void remove_quietly(const fs::path& p) {
+  if (p.empty()) return;
+  std::error_code ec;
+  fs::remove_all(p, ec);
+}
+
+std::string seconds(std::chrono::steady_clock::duration d) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1fs", std::chrono::duration<double>(d).count());
+  return buffer;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> BuildContext::tool_env() const {
+  return {{"SOURCE_DATE_EPOCH", std::to_string(epoch)},
+          {"E2FSPROGS_FAKE_TIME", std::to_string(epoch)},
+          {"LC_ALL", "C.UTF-8"},
+          {"TZ", "UTC"}};
+}
+
+std::vector<Stage> build_stages() {
+  return {{"validate", stage_validate},
+          {"rootfs", stage_rootfs},
+          {"install", stage_install},
+          {"initramfs", stage_initramfs},
+          {"root-image", stage_root_image},
+          {"boot-partition", stage_boot_partition},
+          {"data-partition", stage_data_partition},
+          {"disk", stage_disk},
+          {"outputs", stage_outputs}};
+}
+
+int run_build(const BuildOptions& options, const std::vector<Stage>& stages) {
+  SignalGuard guard;
+  g_interrupted = 0;
+  BuildContext ctx;
+  ctx.options = options;
+  fs::path out = fs::absolute(options.out_dir).lexically_normal();
+  if (out.filename().empty()) out = out.parent_path();
+  ctx.options.out_dir = out;
+  std::string suffix = std::to_string(getpid());
+  ctx.work = out.parent_path() / ("." + out.filename().string() + ".work-" + suffix);
+  ctx.staging = out.parent_path() / ("." + out.filename().string() + ".partial-" + suffix);
+  ctx.rootfs = ctx.work / "rootfs";
+
+  auto started = std::chrono::steady_clock::now();
+  size_t index = 0;
+  const char* current = "setup";
+  try {
+    fs::create_directories(out.parent_path());
+    remove_quietly(ctx.work);
+    remove_quietly(ctx.staging);
+    fs::create_directories(ctx.work);
+    fs::create_directories(ctx.staging);
+    for (const auto& stage : stages) {
+      ++index;
+      current = stage.name;
+      std::fprintf(stderr, "[%zu/%zu] %-15s ...\n", index, stages.size(), stage.name);
+      auto t0 = std::chrono::steady_clock::now();
+      stage.run(ctx);
+      if (g_interrupted)
+        throw std::runtime_error("interrupted by signal " + std::to_string(g_interrupted));
+      std::fprintf(stderr, "[%zu/%zu] %-15s done in %s\n", index, stages.size(), stage.name,
+                   seconds(std::chrono::steady_clock::now() - t0).c_str());
+    }
+    current = "publish";
+    // Swap the finished output in: the old one is moved aside first so a crash in between
+    // never leaves a mix of old and new files.
+    fs::path old = out.parent_path() / ("." + out.filename().string() + ".old-" + suffix);
+    bool had_old = fs::exists(out);
+    if (had_old) fs::rename(out, old);
+    fs::rename(ctx.staging, out);
+    if (had_old) remove_quietly(old);
+    if (!options.keep_work) remove_quietly(ctx.work);
+  } catch (const std::exception& e) {
+    std::string reason =
+        g_interrupted ? "interrupted (signal " + std::to_string(g_interrupted) + "): " + e.what()
+                      : e.what();
+    std::fprintf(stderr, "cairn-image: stage '%s' failed: %s\n", current, reason.c_str());
+    remove_quietly(ctx.staging);
+    if (!options.keep_work)
+      remove_quietly(ctx.work);
+    else
+      std::fprintf(stderr, "cairn-image: work directory kept at %s\n", ctx.work.c_str());
+    std::fprintf(stderr, "cairn-image: no image written; %s is unchanged\n", out.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "cairn-image: built %s in %s\n", out.c_str(),
+               seconds(std::chrono::steady_clock::now() - started).c_str());
+  return 0;
+}
+
+}  // namespace cairn::image

@@ -1,0 +1,76 @@
+// The pipeline's all-or-nothing rule: a failed stage names itself, and neither a partial
+// output nor the work/staging directories are left; an earlier good output stays intact.
+#include "image/build/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+
+namespace cairn::image {
+namespace {
+namespace fs = std::filesystem;
+
+class Pipeline : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("cairn-pipeline-test-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    options_.out_dir = dir_ / "out";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::vector<std::string> entries() {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  fs::path dir_;
+  BuildOptions options_;
+};
+
+Stage writer(const char* name, const std::string& content) {
+  return {name, [content](BuildContext& ctx) {
+            std::ofstream(ctx.staging / "image.img") << content;
+            std::ofstream(ctx.work / "scratch") << "x";
+          }};
+}
+
+TEST_F(Pipeline, SuccessPublishesOutputAndCleansUp) {
+  EXPECT_EQ(run_build(options_, {writer("one", "v1")}), 0);
+  EXPECT_EQ(entries(), std::vector<std::string>{"out"});
+  std::ifstream in(dir_ / "out/image.img");
+  std::string s;
+  in >> s;
+  EXPECT_EQ(s, "v1");
+}
+
+TEST_F(Pipeline, FailureLeavesNothingAndKeepsThePreviousOutput) {
+  ASSERT_EQ(run_build(options_, {writer("one", "v1")}), 0);
+  testing::internal::CaptureStderr();
+  int rc =
+      run_build(options_, {writer("write", "v2"),
+                           {"explode", [](BuildContext&) { throw std::runtime_error("boom"); }}});
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("stage 'explode' failed: boom"), std::string::npos) << err;
+  EXPECT_NE(err.find("[2/2] explode"), std::string::npos) << err;
+  EXPECT_EQ(entries(), std::vector<std::string>{"out"});
+  std::ifstream in(dir_ / "out/image.img");
+  std::string s;
+  in >> s;
+  EXPECT_EQ(s, "v1");
+}
+
+TEST_F(Pipeline, FailureWithoutPreviousOutputLeavesNoDirectory) {
+  testing::internal::CaptureStderr();
+  int rc = run_build(options_, {{"validate", stage_validate}});
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("stage 'validate' failed"), std::string::npos) << err;
+  EXPECT_TRUE(entries().empty());
+}
+
+}  // namespace
+}  // namespace cairn::image

@@ -1,0 +1,93 @@
+// Stage "disk": the partition table (sfdisk on the image file: no loop devices, no mounts)
+// and the partition images written at their offsets. root-b stays zero (reserved for A/B
+// updates).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <vector>
+
+#include "image/build/pipeline.h"
+#include "image/util/process.h"
+
+namespace cairn::image {
+namespace fs = std::filesystem;
+
+void write_at(const fs::path& disk, uint64_t offset, const fs::path& file, uint64_t limit) {
+  uint64_t size = fs::file_size(file);
+  if (size > limit)
+    throw std::runtime_error(file.string() + " (" + std::to_string(size) +
+                             " bytes) does not fit its partition (" + std::to_string(limit) +
+                             " bytes)");
+  int in = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) throw std::runtime_error(file.string() + ": " + std::strerror(errno));
+  int out = open(disk.c_str(), O_WRONLY | O_CLOEXEC);
+  if (out < 0) {
+    close(in);
+    throw std::runtime_error(disk.string() + ": " + std::strerror(errno));
+  }
+  std::vector<char> buffer(1 << 20);
+  uint64_t done = 0;
+  std::string error;
+  while (done < size && error.empty()) {
+    ssize_t got = pread(in, buffer.data(), buffer.size(), static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      error = file.string() + ": short read";
+      break;
+    }
+    size_t n = static_cast<size_t>(got);
+    bool zero = buffer[0] == 0 && std::memcmp(buffer.data(), buffer.data() + 1, n - 1) == 0;
+    if (!zero) {
+      size_t written = 0;
+      while (written < n) {
+        ssize_t w = pwrite(out, buffer.data() + written, n - written,
+                           static_cast<off_t>(offset + done + written));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+          error = disk.string() + ": write failed: " + std::strerror(errno);
+          break;
+        }
+        written += static_cast<size_t>(w);
+      }
+    }
+    done += n;
+  }
+  close(in);
+  if (close(out) != 0 && error.empty()) error = disk.string() + ": " + std::strerror(errno);
+  if (!error.empty()) throw std::runtime_error(error);
+}
+
+void stage_disk(BuildContext& ctx) {
+  ctx.raw_image = ctx.staging / (ctx.recipe.name + ".img");
+  fs::remove(ctx.raw_image);
+  {
+    int fd = open(ctx.raw_image.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(ctx.raw_image.string() + ": " + std::strerror(errno));
+    int rc = ftruncate(fd, static_cast<off_t>(ctx.layout.disk_size));
+    close(fd);
+    if (rc != 0) throw std::runtime_error(ctx.raw_image.string() + ": cannot size the disk");
+  }
+  fs::path script = ctx.work / "sfdisk.script";
+  {
+    std::ofstream s(script);
+    s << sfdisk_script(ctx.layout);
+  }
+  RunOptions opts;
+  opts.env = ctx.tool_env();
+  opts.stdin_file = script;
+  run({"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--wipe", "always",
+       ctx.raw_image.string()},
+      opts);
+  const auto& boot = ctx.layout.by_label("cairn-boot");
+  const auto& root = ctx.layout.by_label("cairn-root-a");
+  const auto& data = ctx.layout.by_label("cairn-data");
+  write_at(ctx.raw_image, boot.offset, ctx.boot_image, boot.size);
+  write_at(ctx.raw_image, root.offset, ctx.root_image, root.size);
+  write_at(ctx.raw_image, data.offset, ctx.data_image, data.size);
+}
+
+}  // namespace cairn::image

@@ -1,0 +1,55 @@
+// Stage "initramfs": cairn-init (stage 1) as /init plus the recipe's boot modules, built by
+// image/initramfs (build_initramfs) from the kernel in the rootfs. The result is cached under
+// <cache>/initramfs/ by the hash of everything that goes in (the init binary's bytes, the
+// rootfs tree key, the module list, the epoch), so an overlay-only rebuild reuses it.
+#include <unistd.h>
+
+#include <fstream>
+
+#include "image/build/pipeline.h"
+#include "image/initramfs/initramfs.h"
+#include "image/util/sha256.h"
+
+namespace cairn::image {
+namespace fs = std::filesystem;
+
+void stage_initramfs(BuildContext& ctx) {
+  InitramfsRequest request;
+  request.init_binary = ctx.options.bin_dir / "cairn-init";
+  request.modules_root = ctx.rootfs;
+  request.kernel_version = ctx.kernel_version;
+  request.modules = ctx.recipe.boot_modules;
+  request.output = ctx.work / "initramfs.img";
+  request.source_date_epoch = ctx.epoch;
+  request.compression = InitramfsCompression::kZstd;
+
+  std::string key_text = "cairn-initramfs-v1\n" + sha256_file(request.init_binary) + "\n" +
+                         ctx.rootfs_cache_key + "\n" + ctx.kernel_version + "\n" +
+                         std::to_string(ctx.epoch) + "\n";
+  for (const auto& m : request.modules) key_text += m + ",";
+  fs::path cache = ctx.options.cache_dir / "initramfs";
+  fs::path cached = cache / (sha256_hex(key_text).substr(0, 24) + ".img");
+  fs::path cached_list = cached;
+  cached_list += ".modules";
+  if (fs::exists(cached) && fs::exists(cached_list)) {
+    fs::copy_file(cached, request.output, fs::copy_options::overwrite_existing);
+    std::ifstream in(cached_list);
+    for (std::string line; std::getline(in, line);) ctx.initramfs_modules.push_back(line);
+    ctx.initramfs = request.output;
+    return;
+  }
+  InitramfsResult result = build_initramfs(request);
+  ctx.initramfs = request.output;
+  ctx.initramfs_modules = result.module_paths;
+  fs::create_directories(cache);
+  std::string suffix = ".partial-" + std::to_string(getpid());
+  {
+    std::ofstream out(cached_list.string() + suffix);
+    for (const auto& m : result.module_paths) out << m << "\n";
+  }
+  fs::copy_file(request.output, cached.string() + suffix, fs::copy_options::overwrite_existing);
+  fs::rename(cached_list.string() + suffix, cached_list);
+  fs::rename(cached.string() + suffix, cached);
+}
+
+}  // namespace cairn::image

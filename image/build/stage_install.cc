@@ -1,0 +1,197 @@
+// Stage "install": cairn's own binaries for the target arch, the recipe's services, overlays,
+// pinned artifacts and node defaults go into the tree; docs, man pages, locales and package
+// caches come out; every timestamp is set to SOURCE_DATE_EPOCH.
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include <toml++/toml.h>
+
+#include "image/build/pipeline.h"
+#include "image/util/process.h"
+
+namespace cairn::image {
+namespace fs = std::filesystem;
+namespace {
+
+struct Binary {
+  const char* name;
+  const char* destination;
+  bool required;
+};
+constexpr Binary kBinaries[] = {
+    {"cairn-init", "/usr/sbin/cairn-init", true},
+    {"cairnctl", "/usr/bin/cairnctl", false},
+    {"cairn-datastore", "/usr/bin/cairn-datastore", false},
+};
+
+// Directories and patterns an appliance never reads.
+constexpr const char* kDefaultPrune[] = {
+    "/usr/share/doc/*",
+    "/usr/share/man/*",
+    "/usr/share/info/*",
+    "/usr/share/locale/*",
+    "/usr/share/lintian",
+    "/usr/share/linda",
+    "/usr/share/bug",
+    "/usr/share/menu",
+    "/var/cache/apt/*",
+    "/var/cache/debconf/*",
+    "/var/lib/apt/lists/*",
+    "/var/log/*",
+    "/etc/apt/sources.list.d/*",
+    "/usr/share/bash-completion",
+    "/usr/share/common-licenses",
+};
+
+// ELF e_machine of a file, or -1 if it is not ELF.
+int elf_machine(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  unsigned char h[20] = {};
+  in.read(reinterpret_cast<char*>(h), sizeof h);
+  if (in.gcount() < 20 || std::memcmp(h,
+                                      "\x7f"
+                                      "ELF",
+                                      4) != 0)
+    return -1;
+  return h[18] | (h[19] << 8);  // little-endian targets only (x86_64, aarch64)
+}
+
+fs::path in_root(const BuildContext& ctx, const std::string& image_path) {
+  return ctx.rootfs / fs::path(image_path).relative_path();
+}
+
+void install_file(const fs::path& from, const fs::path& to, fs::perms mode) {
+  fs::create_directories(to.parent_path());
+  std::error_code ec;
+  fs::remove(to, ec);
+  fs::copy_file(from, to);
+  fs::permissions(to, mode);
+}
+
+void install_binaries(BuildContext& ctx) {
+  int want = ctx.recipe.arch == Arch::kX86_64 ? 62 : 183;
+  for (const auto& b : kBinaries) {
+    fs::path src = ctx.options.bin_dir / b.name;
+    if (!fs::is_regular_file(src)) {
+      if (b.required)
+        throw std::runtime_error(src.string() + ": missing (build it for " +
+                                 arch_name(ctx.recipe.arch) + " first, or pass --bin-dir)");
+      continue;
+    }
+    int machine = elf_machine(src);
+    if (machine != want)
+      throw std::runtime_error(src.string() + ": not an " + arch_name(ctx.recipe.arch) +
+                               " ELF binary (e_machine " + std::to_string(machine) + ")");
+    install_file(src, in_root(ctx, b.destination), fs::perms(0755));
+    ctx.installed_binaries.push_back(b.destination);
+  }
+}
+
+// The first element of a service file's `exec`, for the "is it in the image" check.
+std::string service_exec(const fs::path& file) {
+  try {
+    auto table = toml::parse_file(file.string());
+    if (auto* exec = table["exec"].as_array())
+      if (!exec->empty())
+        if (auto* first = exec->get(0)->as_string()) return first->get();
+  } catch (const toml::parse_error& e) {
+    auto where = e.source().begin;
+    throw std::runtime_error(file.string() + ":" + std::to_string(where.line) + ":" +
+                             std::to_string(where.column) + ": " + std::string(e.description()));
+  }
+  return "";
+}
+
+void install_services(BuildContext& ctx) {
+  fs::path dir = ctx.rootfs / "etc/cairn/services";
+  fs::create_directories(dir);
+  for (const auto& name : ctx.recipe.services) {
+    fs::path file = find_service_file(ctx.recipe, name);
+    if (file.empty()) throw std::runtime_error("service " + name + ": no service file");
+    install_file(file, dir / (name + ".toml"), fs::perms(0644));
+    ctx.installed_services.push_back(name);
+  }
+}
+
+void apply_overlays(BuildContext& ctx) {
+  for (const auto& overlay : ctx.recipe.overlays)
+    run({"cp", "-a", "--no-preserve=ownership", "--", (overlay / ".").string(),
+         (ctx.rootfs / "").string()});
+}
+
+void install_artifacts(BuildContext& ctx) {
+  for (const auto& a : ctx.recipe.artifacts)
+    install_file(a.source, in_root(ctx, a.destination), fs::perms(a.mode));
+}
+
+void prune(BuildContext& ctx) {
+  std::vector<std::string> patterns(std::begin(kDefaultPrune), std::end(kDefaultPrune));
+  patterns.insert(patterns.end(), ctx.recipe.prune.begin(), ctx.recipe.prune.end());
+  for (const auto& pattern : patterns) {
+    std::string full = (ctx.rootfs / fs::path(pattern).relative_path()).string();
+    glob_t g{};
+    if (glob(full.c_str(), GLOB_NOSORT | GLOB_PERIOD, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) {
+        std::error_code ec;
+        fs::remove_all(g.gl_pathv[i], ec);
+      }
+    }
+    globfree(&g);
+  }
+}
+
+// The empty mount points stage 1 and stage 2 mount over (docs/boot-contract.md), and the
+// image's identity.
+void finish_tree(BuildContext& ctx) {
+  for (const char* d : {"proc", "sys", "dev", "run", "tmp", "var", "etc", "boot", "root"})
+    fs::create_directories(ctx.rootfs / d);
+  fs::permissions(ctx.rootfs / "tmp", fs::perms(01777));
+  std::ofstream release(ctx.rootfs / "usr/share/cairn/image-release");
+  release << "NAME=" << ctx.recipe.name << "\nVERSION=" << ctx.recipe.version
+          << "\nARCH=" << arch_name(ctx.recipe.arch) << "\nBOARD=" << board_name(ctx.recipe.board)
+          << "\nKERNEL=" << ctx.kernel_version << "\n";
+  if (!ctx.recipe.node_toml.empty()) {
+    std::ofstream node(ctx.rootfs / "usr/share/cairn/node.default.toml");
+    node << ctx.recipe.node_toml;
+  }
+}
+
+}  // namespace
+
+// Sets every mtime/atime under `root` (symlinks themselves included) to `epoch`.
+void normalize_times(const fs::path& root, int64_t epoch) {
+  struct timespec times[2] = {{epoch, 0}, {epoch, 0}};
+  auto touch = [&](const fs::path& p) {
+    utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  };
+  touch(root);
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::none);
+       it != fs::recursive_directory_iterator(); ++it)
+    touch(it->path());
+}
+
+void stage_install(BuildContext& ctx) {
+  install_binaries(ctx);
+  install_services(ctx);
+  apply_overlays(ctx);
+  install_artifacts(ctx);
+  prune(ctx);
+  finish_tree(ctx);
+  for (const auto& name : ctx.installed_services) {
+    std::string exec = service_exec(ctx.rootfs / "etc/cairn/services" / (name + ".toml"));
+    std::error_code ec;
+    if (!exec.empty() && exec[0] == '/' && !fs::exists(in_root(ctx, exec), ec) &&
+        !fs::is_symlink(in_root(ctx, exec), ec))
+      throw std::runtime_error("service " + name + ": its exec " + exec +
+                               " is not in the image (add its package or binary)");
+  }
+  normalize_times(ctx.rootfs, ctx.epoch);
+}
+
+}  // namespace cairn::image

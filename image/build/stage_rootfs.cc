@@ -1,0 +1,222 @@
+// Stage "rootfs": the image's root tree from Debian packages. mmdebstrap --variant=extract
+// unpacks the recipe's packages and their dependencies without running maintainer scripts
+// (appliance style: nothing is configured at build time, cairn-init owns boot). Caches under
+// the cache dir keep rebuilds offline and fast:
+//   debs/<suite>-<arch>/            every .deb ever fetched (fed back to apt: no re-download)
+//   rootfs/<suite>-<arch>-<key>.tar the extracted packages for one exact package set (key =
+//                                   hash of suite, mirror, arch, components, packages, epoch)
+//   rootfs/...-tree-<key>.tar       that tree with the kernel taken out and [kernel]
+//                                   omit-modules applied (depmod re-run): a rebuild starts here
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "image/build/pipeline.h"
+#include "image/util/process.h"
+#include "image/util/sha256.h"
+
+namespace cairn::image {
+namespace fs = std::filesystem;
+namespace {
+
+// Bumped when the way the cached tree is made changes, so stale trees are not reused.
+constexpr const char* kRootfsFormat = "cairn-rootfs-v1";
+
+std::vector<std::string> package_set(const Recipe& r) {
+  std::set<std::string> set(r.packages.begin(), r.packages.end());
+  set.insert(r.kernel_package);
+  if (r.board == Board::kUefi) set.insert("systemd-boot-efi");
+  if (r.board == Board::kRpi) set.insert("raspi-firmware");
+  return {set.begin(), set.end()};
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (s.find('\'') != std::string::npos)
+    throw std::runtime_error("cache path must not contain a single quote: " + s);
+  return "'" + s + "'";
+}
+
+void make_rootfs_tar(BuildContext& ctx, const std::vector<std::string>& packages,
+                     const fs::path& tar) {
+  const Recipe& r = ctx.recipe;
+  fs::path debs = ctx.options.cache_dir / "debs" / (r.suite + "-" + debian_arch(r.arch));
+  fs::create_directories(debs);
+  std::string q = shell_quote(debs.string());
+  fs::path partial = tar;
+  partial += ".partial-" + std::to_string(getpid());
+  std::vector<std::string> argv = {
+      "mmdebstrap",
+      "--variant=extract",
+      std::string("--mode=") + (geteuid() == 0 ? "root" : "unshare"),
+      std::string("--arch=") + debian_arch(r.arch),
+      "--components=" + join(r.components, ","),
+      "--include=" + join(packages, ","),
+      "--format=tar",
+      "--aptopt=Acquire::Languages \"none\"",
+      "--skip=download/empty",
+      // Feed every cached .deb to apt so only new packages are fetched.
+      "--setup-hook=mkdir -p \"$1/var/cache/apt/archives\" && "
+      "find " +
+          q + " -maxdepth 1 -name '*.deb' -exec cp -t \"$1/var/cache/apt/archives/\" {} +",
+      // Keep what was fetched, and record the exact package set inside the image.
+      "--extract-hook=cp -n \"$1\"/var/cache/apt/archives/*.deb " + q +
+          "/ && "
+          "mkdir -p \"$1/usr/share/cairn\" && "
+          "for f in \"$1\"/var/cache/apt/archives/*.deb; do "
+          "dpkg-deb --show --showformat='${Package}\\t${Version}\\t${Architecture}\\n' \"$f\"; "
+          "done | LC_ALL=C sort > \"$1/usr/share/cairn/packages.tsv\"",
+      r.suite,
+      partial.string(),
+      r.mirror,
+  };
+  RunOptions opts;
+  opts.env = ctx.tool_env();
+  opts.echo_stderr = ctx.options.verbose;
+  try {
+    run(argv, opts);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(partial, ec);
+    throw;
+  }
+  fs::rename(partial, tar);
+}
+
+std::vector<PackageInfo> read_packages(const fs::path& tsv) {
+  std::ifstream in(tsv);
+  if (!in) throw std::runtime_error(tsv.string() + ": missing (the rootfs cache is stale?)");
+  std::vector<PackageInfo> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    PackageInfo p;
+    if (std::getline(fields, p.name, '\t') && std::getline(fields, p.version, '\t') &&
+        std::getline(fields, p.architecture))
+      out.push_back(p);
+  }
+  return out;
+}
+
+bool is_gzip(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  unsigned char magic[2] = {0, 0};
+  in.read(reinterpret_cast<char*>(magic), 2);
+  return magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+// Moves the kernel out of the tree (it lives on the boot partition) and drops what the image
+// never needs under lib/modules (the recipe's omit-modules), then regenerates modules.dep.
+void take_kernel(BuildContext& ctx) {
+  fs::path modules = ctx.rootfs / "lib/modules";
+  if (fs::is_symlink(ctx.rootfs / "lib")) modules = ctx.rootfs / "usr/lib/modules";
+  std::vector<std::string> versions;
+  if (fs::is_directory(modules))
+    for (const auto& e : fs::directory_iterator(modules))
+      if (e.is_directory()) versions.push_back(e.path().filename().string());
+  if (versions.size() != 1)
+    throw std::runtime_error("expected exactly one kernel under lib/modules from package " +
+                             ctx.recipe.kernel_package + ", found " +
+                             std::to_string(versions.size()));
+  ctx.kernel_version = versions[0];
+  fs::path vmlinuz = ctx.rootfs / "boot" / ("vmlinuz-" + ctx.kernel_version);
+  if (!fs::is_regular_file(vmlinuz))
+    throw std::runtime_error("kernel package " + ctx.recipe.kernel_package + " has no " +
+                             "/boot/vmlinuz-" + ctx.kernel_version);
+  ctx.kernel_image = ctx.work / "vmlinuz";
+  if (is_gzip(vmlinuz)) {
+    // arm64 Debian kernels are gzip'd Image files; firmware (systemd-boot, the Pi) wants the
+    // uncompressed EFI-stub Image.
+    RunOptions o;
+    o.stdout_file = ctx.kernel_image;
+    run({"gzip", "-dc", vmlinuz.string()}, o);
+  } else {
+    fs::copy_file(vmlinuz, ctx.kernel_image, fs::copy_options::overwrite_existing);
+  }
+  // dtbs (arm64 kernels ship them under usr/lib/linux-image-<v>/) stay for the boot stage.
+  for (const auto& e : fs::directory_iterator(ctx.rootfs / "boot")) fs::remove_all(e.path());
+
+  fs::path kdir = modules / ctx.kernel_version;
+  bool pruned = false;
+  for (const auto& dir : ctx.recipe.omit_modules) {
+    std::error_code ec;
+    if (fs::remove_all(kdir / dir, ec) > 0) pruned = true;
+  }
+  if (pruned) run({"depmod", "-b", ctx.rootfs.string(), ctx.kernel_version});
+}
+
+void extract(const fs::path& tar, const fs::path& dir) {
+  fs::create_directories(dir);
+  run({"tar", "--extract", "--file", tar.string(), "--directory", dir.string(), "--numeric-owner",
+       "--preserve-permissions", "--xattrs", "--xattrs-include=*"});
+}
+
+// Publishes `dir` as `tar` in the cache (atomically: concurrent builds only ever see whole
+// files).
+void store(const fs::path& dir, const fs::path& tar) {
+  fs::path partial = tar;
+  partial += ".partial-" + std::to_string(getpid());
+  try {
+    run({"tar", "--create", "--file", partial.string(), "--directory", dir.string(),
+         "--numeric-owner", "--xattrs", "--xattrs-include=*", "--sort=name", "."});
+    fs::rename(partial, tar);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(partial, ec);
+    throw;
+  }
+}
+
+}  // namespace
+
+void stage_rootfs(BuildContext& ctx) {
+  const Recipe& r = ctx.recipe;
+  auto packages = package_set(r);
+  std::string base_key = std::string(kRootfsFormat) + "\n" + r.suite + "\n" + r.mirror + "\n" +
+                         debian_arch(r.arch) + "\n" + join(r.components, ",") + "\n" +
+                         join(packages, ",") + "\n" + std::to_string(ctx.epoch);
+  std::string prefix = r.suite + "-" + debian_arch(r.arch) + "-";
+  fs::path cache = ctx.options.cache_dir / "rootfs";
+  fs::create_directories(cache);
+  fs::path base_tar = cache / (prefix + sha256_hex(base_key).substr(0, 16) + ".tar");
+  // The tree after the kernel was taken out and modules were omitted: what a rebuild with the
+  // same packages and [kernel] starts from (saves re-running depmod on every build).
+  ctx.rootfs_cache_key =
+      sha256_hex(base_key + "\n" + r.kernel_package + "\n" + join(r.omit_modules, ","))
+          .substr(0, 16);
+  fs::path tree_tar = cache / (prefix + "tree-" + ctx.rootfs_cache_key + ".tar");
+  fs::path stash = ctx.rootfs / ".cairn-kernel";
+
+  ctx.rootfs_from_cache = fs::exists(tree_tar);
+  if (ctx.rootfs_from_cache) {
+    extract(tree_tar, ctx.rootfs);
+  } else {
+    if (!fs::exists(base_tar)) make_rootfs_tar(ctx, packages, base_tar);
+    extract(base_tar, ctx.rootfs);
+    take_kernel(ctx);
+    fs::create_directories(stash);
+    fs::rename(ctx.kernel_image, stash / "vmlinuz");
+    std::ofstream(stash / "version") << ctx.kernel_version << "\n";
+    store(ctx.rootfs, tree_tar);
+  }
+  ctx.kernel_image = ctx.work / "vmlinuz";
+  fs::rename(stash / "vmlinuz", ctx.kernel_image);
+  std::ifstream version(stash / "version");
+  std::getline(version, ctx.kernel_version);
+  fs::remove_all(stash);
+  if (ctx.kernel_version.empty())
+    throw std::runtime_error(tree_tar.string() + ": no kernel version");
+  ctx.packages = read_packages(ctx.rootfs / "usr/share/cairn/packages.tsv");
+}
+
+}  // namespace cairn::image

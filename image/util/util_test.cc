@@ -1,0 +1,56 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "image/util/process.h"
+#include "image/util/sha256.h"
+
+namespace cairn::image {
+namespace {
+
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256, FileMatchesString) {
+  auto path = std::filesystem::temp_directory_path() / ("cairn-sha-" + std::to_string(getpid()));
+  std::ofstream(path) << "abc";
+  EXPECT_EQ(sha256_file(path), sha256_hex("abc"));
+  std::filesystem::remove(path);
+  EXPECT_THROW(sha256_file(path), std::runtime_error);
+}
+
+TEST(Process, CapturesStdoutAndPassesEnv) {
+  RunOptions o;
+  o.env = {{"CAIRN_TEST_VALUE", "x y"}};
+  EXPECT_EQ(run({"sh", "-c", "printf '%s' \"$CAIRN_TEST_VALUE\""}, o), "x y");
+}
+
+TEST(Process, FailureCarriesCommandAndStderr) {
+  try {
+    run({"sh", "-c", "echo first >&2; echo 'the reason' >&2; exit 3"});
+    FAIL() << "expected a throw";
+  } catch (const std::runtime_error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("exit status 3"), std::string::npos) << m;
+    EXPECT_NE(m.find("the reason"), std::string::npos) << m;
+    EXPECT_NE(m.find("sh -c"), std::string::npos) << m;
+  }
+}
+
+TEST(Process, MissingToolIsAClearError) {
+  try {
+    run({"cairn-no-such-tool-xyz"});
+    FAIL() << "expected a throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot run cairn-no-such-tool-xyz"), std::string::npos);
+  }
+}
+
+TEST(Process, QuoteCommand) {
+  EXPECT_EQ(quote_command({"a", "b c", "it's"}), "a 'b c' 'it'\\''s'");
+}
+
+}  // namespace
+}  // namespace cairn::image
