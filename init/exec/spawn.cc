@@ -2,14 +2,17 @@
 #include "init/exec/spawn.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <new>
 
@@ -291,13 +294,40 @@ SpawnResult spawn(const SpawnRequest& request) {
   // EOF: execve succeeded (the CLOEXEC write end closed); a record: the step that failed.
   ChildFailure report{};
   size_t got = 0;
+  bool timed_out = false;
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(std::max(request.setup_timeout_ms, 1));
   while (got < sizeof report) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    pollfd p{error_pipe[0], POLLIN, 0};
+    int ready = left > 0 ? ::poll(&p, 1, static_cast<int>(left)) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      timed_out = true;
+      break;
+    }
     ssize_t n = ::read(error_pipe[0], reinterpret_cast<char*>(&report) + got, sizeof report - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
   ::close(error_pipe[0]);
+  if (timed_out) {
+    ::kill(pid, SIGKILL);
+    bool gone = true;
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      gone = ::poll(&p, 1, 1000) == 1;
+    }
+    if (gone) {
+      reap();
+    } else {
+      close_if_open(pidfd);
+    }
+    return failure("exec-timeout", ETIMEDOUT);
+  }
   if (got == sizeof report) {
     reap();
     return failure(spawn_internal::stage_name(report.stage), report.error);

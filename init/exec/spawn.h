@@ -43,6 +43,10 @@ struct SpawnRequest {
   bool force_fallback = false;
   // Directory holding passwd and group for resolving spec->user/group (tests use fixtures).
   const char* etc_dir = "/etc";
+  // PID 1 must not hang on a child stuck before execve (a hung mount, say): after this long
+  // without exec or a failure report the child is SIGKILLed and the start fails with stage
+  // "exec-timeout", ETIMEDOUT.
+  int setup_timeout_ms = 10'000;
 };
 
 struct SpawnResult {
@@ -56,7 +60,9 @@ struct SpawnResult {
 
 // On success the child has exec'ed (the error pipe saw EOF) and the caller owns pid/pidfd
 // (pidfd is -1 only on kernels without CLONE_PIDFD, before 5.2). On failure no child is left
-// behind: a child that failed a step has been reaped here.
+// behind: a child that failed a step has been reaped here. (Exception: an "exec-timeout"
+// child that does not die within a second of SIGKILL — stuck in the kernel — is left to
+// PID 1's general reaper.)
 // Namespaces: `pid` and read-only/private paths imply a new mount namespace (for a fresh
 // /proc and so mounts never leak to the host); a hostname needs the uts namespace.
 // noexcept: allocation failure before the clone is reported as stage "prepare", ENOMEM.
