@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
+#include "common/read_file.h"
 #include "common/units.h"
 
 namespace cairn {
@@ -177,22 +176,18 @@ std::optional<toml::table> parse_toml(std::string_view text, const std::string& 
 }
 
 std::optional<toml::table> parse_toml_file(const std::string& path, std::vector<Diagnostic>& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    out.push_back({path, 0, 0, std::string("cannot read: ") + std::strerror(errno)});
-    return std::nullopt;
+  std::string text, error;
+  switch (read_small_file(path, kMaxTomlFileBytes, text, error)) {
+    case ReadFileStatus::Ok:
+      return parse_toml(text, path, out);
+    case ReadFileStatus::Missing:
+      error = std::strerror(ENOENT);
+      break;
+    case ReadFileStatus::Error:
+      break;
   }
-  std::string text;
-  char buffer[65536];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxTomlFileBytes) break;
-  }
-  if (in.bad()) {
-    out.push_back({path, 0, 0, "read error"});
-    return std::nullopt;
-  }
-  return parse_toml(text, path, out);
+  out.push_back({path, 0, 0, "cannot read: " + error});
+  return std::nullopt;
 }
 
 const char* toml_type_name(toml::node_type type) noexcept {

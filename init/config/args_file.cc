@@ -1,8 +1,6 @@
 #include "init/config/args_file.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include "common/read_file.h"
 
 namespace cairn::init {
 
@@ -36,26 +34,16 @@ std::vector<std::string> parse_args_text(std::string_view text) {
 ArgsFile read_args_file(const std::string& path) {
   ArgsFile result;
   if (path.empty()) return result;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return result;
-    result.error = "cannot read args file " + path + ": " + std::strerror(errno);
-    return result;
+  std::string text, error;
+  switch (read_small_file(path, kMaxArgsFileBytes, text, error)) {
+    case ReadFileStatus::Ok:
+      result.args = parse_args_text(text);
+      break;
+    case ReadFileStatus::Missing:
+      break;
+    case ReadFileStatus::Error:
+      result.error = "cannot read args file " + path + ": " + error;
   }
-  std::string text;
-  char buffer[16384];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxArgsFileBytes) {
-      result.error = "args file " + path + " is larger than 1 MiB";
-      return result;
-    }
-  }
-  if (in.bad()) {
-    result.error = "cannot read args file " + path;
-    return result;
-  }
-  result.args = parse_args_text(text);
   return result;
 }
 
