@@ -40,6 +40,7 @@ struct Runtime {
   std::optional<Supervisor> supervisor;
   std::optional<ControlServer> control;
   bool shutting_down = false;
+  bool dev_mode = false;
   sys::PowerAction action = sys::PowerAction::Poweroff;
   int ignored_signals = 0;
   int log_dir_attempts = 0;
@@ -52,7 +53,8 @@ struct Runtime {
     shutting_down = true;
     action = requested;
     try {
-      sys::console_log(std::string("stopping services (then ") + sys::to_string(requested) + ")");
+      sys::console_log(std::string("stopping services (then ") +
+                       (dev_mode ? "exit" : sys::to_string(requested)) + ")");
     } catch (...) {
     }
     if (!supervisor) {
@@ -140,6 +142,7 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
     sys::console_log("ignoring argument '" + arg + "'");
   }
   std::string cgroup_root = options.cgroup_root.value_or(setup.cgroup_base);
+  rt.dev_mode = setup.mode == sys::Pid1Mode::Dev;
 
   try {
     LogHubOptions log_options;
@@ -150,7 +153,7 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
     so.service_dir = options.services;
     so.cgroup_root = cgroup_root;
     so.run_dir = options.run_dir;
-    so.clock_from_boot = as_pid1;
+    so.clock_from_boot = setup.mode == sys::Pid1Mode::Boot;  // a namespace's boot is ours
     so.console = console_line;
     rt.supervisor.emplace(rt.loop, *rt.logs, so);
 

@@ -82,9 +82,10 @@ std::vector<std::string> RealEffects::prepare() {
   cgroup_mount_ = find_cgroup2_mount();
   unsigned wanted = kCgroupCpu | kCgroupMemory | kCgroupPids | kCgroupIo;
   if ((tree_.controllers() & wanted) != wanted) {
+    std::string available = format_cgroup_controllers(tree_.controllers());
     warnings.push_back("cgroup controllers available to services: " +
-                       format_cgroup_controllers(tree_.controllers()) +
-                       " (limits of the others are skipped)");
+                       (available.empty() ? std::string("none") : available) +
+                       " (limits needing the others are skipped)");
   }
   return warnings;
 }
