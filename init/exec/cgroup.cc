@@ -126,38 +126,46 @@ std::string find_cgroup2_mount() noexcept {
   try {
     std::string text;
     if (real_cgroup_fs().read_file("/proc/self/mountinfo", text) != 0) return "";
-    std::string found;
-    size_t pos = 0;
-    while (pos < text.size()) {
-      size_t end = text.find('\n', pos);
-      if (end == std::string::npos) end = text.size();
-      std::string_view line(text.data() + pos, end - pos);
-      pos = end + 1;
-      // "<id> <parent> <maj:min> <root> <mount point> <options> [optional...] - <type> ..."
-      size_t dash = line.find(" - ");
-      if (dash == std::string_view::npos) continue;
-      std::string_view after = line.substr(dash + 3);
-      if (after.substr(0, after.find(' ')) != "cgroup2") continue;
-      size_t field = 0, start = 0;
-      std::string_view mount_point;
-      for (size_t i = 0; i <= line.size(); ++i) {
-        if (i == line.size() || line[i] == ' ') {
-          if (field == 4) {
-            mount_point = line.substr(start, i - start);
-            break;
-          }
-          ++field;
-          start = i + 1;
-        }
-      }
-      if (mount_point.empty()) continue;
-      if (mount_point == "/sys/fs/cgroup") return std::string(mount_point);
-      if (found.empty()) found = std::string(mount_point);
-    }
-    return found;
+    return find_cgroup2_mount_in(text);
   } catch (const std::bad_alloc&) {
     return "";
   }
+}
+
+std::string find_cgroup2_mount_in(std::string_view mountinfo) {
+  std::string found;
+  size_t pos = 0;
+  while (pos < mountinfo.size()) {
+    size_t end = mountinfo.find('\n', pos);
+    if (end == std::string_view::npos) end = mountinfo.size();
+    std::string_view line = mountinfo.substr(pos, end - pos);
+    pos = end + 1;
+    // "<id> <parent> <maj:min> <root> <mount point> <options> [optional...] - <type> ..."
+    size_t dash = line.find(" - ");
+    if (dash == std::string_view::npos) continue;
+    std::string_view after = line.substr(dash + 3);
+    if (after.substr(0, after.find(' ')) != "cgroup2") continue;
+    size_t field = 0, start = 0;
+    std::string_view mount_point;
+    for (size_t i = 0; i <= dash; ++i) {
+      if (i == dash || line[i] == ' ') {
+        if (field == 4) {
+          mount_point = line.substr(start, i - start);
+          break;
+        }
+        ++field;
+        start = i + 1;
+      }
+    }
+    // Mount points with spaces or other escaped characters (\040) are not ours to guess at.
+    if (mount_point.empty() || mount_point[0] != '/' ||
+        mount_point.find('\\') != std::string_view::npos) {
+      continue;
+    }
+    if (mount_point == "/sys/fs/cgroup") return std::string(mount_point);
+    if (found.empty()) found = std::string(mount_point);
+  }
+  return found;
 }
 
 unsigned parse_cgroup_controllers(std::string_view text) noexcept {

@@ -43,6 +43,8 @@ CgroupFs& real_cgroup_fs() noexcept;
 // The mount point of the cgroup2 hierarchy from /proc/self/mountinfo ("" if none). On a
 // pure-v2 system that is /sys/fs/cgroup; on a hybrid one /sys/fs/cgroup/unified.
 std::string find_cgroup2_mount() noexcept;
+// The same over mountinfo text (tests, fuzzing). Prefers /sys/fs/cgroup, else the first.
+std::string find_cgroup2_mount_in(std::string_view mountinfo);
 
 // The controllers cairn delegates to services, as a bit set.
 enum CgroupController : unsigned {

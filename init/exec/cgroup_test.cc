@@ -85,6 +85,22 @@ TEST(CgroupControllers, ParsesAndFormats) {
   EXPECT_EQ(format_cgroup_controllers(kCgroupCpu | kCgroupPids), "cpu pids");
 }
 
+TEST(CgroupMount, FindsTheCgroup2MountInMountinfo) {
+  const char* hybrid =
+      "24 30 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
+      "26 24 0:24 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+      "27 26 0:25 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw\n"
+      "28 26 0:26 / /sys/fs/cgroup/memory rw shared:11 - cgroup cgroup rw,memory\n";
+  EXPECT_EQ(find_cgroup2_mount_in(hybrid), "/sys/fs/cgroup/unified");
+  const char* unified =
+      "30 1 0:27 / /mnt/other rw - cgroup2 cgroup2 rw\n"
+      "31 24 0:28 / /sys/fs/cgroup rw,nosuid,nodev,noexec shared:4 - cgroup2 cgroup2 rw\n";
+  EXPECT_EQ(find_cgroup2_mount_in(unified), "/sys/fs/cgroup");
+  EXPECT_EQ(find_cgroup2_mount_in("40 1 0:30 / /tmp/a\\040b rw - cgroup2 none rw\n"), "");
+  EXPECT_EQ(find_cgroup2_mount_in("garbage\n - cgroup2\n\n"), "");
+  EXPECT_EQ(find_cgroup2_mount_in(""), "");
+}
+
 TEST(CgroupKeyedValue, FindsKeysAndRejectsJunk) {
   uint64_t value = 0;
   EXPECT_EQ(parse_keyed_value("low 0\nhigh 3\nmax 7\noom 2\noom_kill 2\n", "oom_kill", value), 0);

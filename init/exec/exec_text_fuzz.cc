@@ -1,5 +1,6 @@
 // libFuzzer target for the text parsers of init/exec: /etc/passwd + /etc/group resolution
-// (credentials.h) and the cgroup "key value" / controller-list readers (cgroup.h).
+// (credentials.h) and the cgroup "key value" / controller-list / mountinfo readers
+// (cgroup.h).
 // Input: "<user>\0<group>\0<passwd text>\0<group text>\0<cgroup file text>".
 #include <cstddef>
 #include <cstdint>
@@ -35,5 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   unsigned controllers = cairn::init::parse_cgroup_controllers(parts[4]);
   (void)cairn::init::format_cgroup_controllers(controllers);
+  std::string mount = cairn::init::find_cgroup2_mount_in(parts[4]);
+  if (!mount.empty() && mount[0] != '/') __builtin_trap();
   return 0;
 }
