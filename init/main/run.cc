@@ -5,7 +5,9 @@
 #include <optional>
 #include <string>
 
+#ifdef CAIRN_HAVE_CONTROL_SERVER
 #include "init/control_server/control_server.h"
+#endif
 #include "init/log/log_hub.h"
 #include "init/loop/event_loop.h"
 #include "init/supervisor/supervisor.h"
@@ -38,7 +40,9 @@ struct Runtime {
   EventLoop loop;
   std::optional<LogHub> logs;
   std::optional<Supervisor> supervisor;
+#ifdef CAIRN_HAVE_CONTROL_SERVER
   std::optional<ControlServer> control;
+#endif
   bool shutting_down = false;
   bool dev_mode = false;
   sys::PowerAction action = sys::PowerAction::Poweroff;
@@ -157,6 +161,7 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
     so.console = console_line;
     rt.supervisor.emplace(rt.loop, *rt.logs, so);
 
+#ifdef CAIRN_HAVE_CONTROL_SERVER
     ControlServerOptions co;
     co.socket_path = options.control_socket_path();
     rt.control.emplace(
@@ -166,6 +171,10 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
       sys::console_log("control socket " + co.socket_path + ": " + error, sys::ConsoleLevel::Error);
     }
 
+#else
+    sys::console_log("no control server in this build: cairnctl cannot connect",
+                     sys::ConsoleLevel::Warning);
+#endif
     if (options.log_dir) {
       if (!rt.logs->set_log_dir(*options.log_dir)) {
         sys::console_log("cannot use log dir " + *options.log_dir, sys::ConsoleLevel::Warning);
@@ -191,7 +200,9 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
   rt.loop.run();
 
   // Every service is down (in reverse dependency order); what is left goes now.
+#ifdef CAIRN_HAVE_CONTROL_SERVER
   if (rt.control) rt.control->stop();
+#endif
   sys::ShutdownPlan plan;
   plan.action = rt.action;
   plan.mode = setup.mode;
