@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -198,6 +199,7 @@ const char* stage_name(int stage) noexcept {
   }
 
   reset_signals();
+  ::umask(022);  // a defined default whatever PID 1 runs with (umask cannot fail)
   if (::setsid() < 0) fail(c, kStageSetsid, errno);
   place_fds(c);
 

@@ -55,6 +55,15 @@ TEST(Spawn, StdinIsDevNullAndWorkingDirectoryApplies) {
   EXPECT_EQ(done.output, "/\n");
 }
 
+TEST(Spawn, UmaskIsTheDefaultWhateverTheParentHas) {
+  mode_t old = umask(077);
+  ServiceSpec spec = spec_named("umask");
+  Finished done = run_service(spec, {"/bin/sh", "-c", "umask"});
+  umask(old);
+  ASSERT_TRUE(done.result.ok());
+  EXPECT_EQ(done.output, "0022\n");
+}
+
 TEST(Spawn, MissingExecutableFailsAtExecve) {
   ServiceSpec spec = spec_named("missing");
   Finished done = run_service(spec, {"/nonexistent/daemon"});
