@@ -199,6 +199,26 @@ TEST_F(RealCgroupTest, FreezeAndThaw) {
   finish(result);
 }
 
+TEST_F(RealCgroupTest, ChildStuckBeforeExecTimesOutAndIsKilled) {
+  // A task born into a frozen cgroup is frozen before it runs a single step.
+  ASSERT_EQ(cgroup_.freeze(true), 0);
+  ServiceSpec spec;
+  spec.name = "stuck";
+  SpawnRequest request;
+  request.spec = &spec;
+  request.argv = {"/bin/true"};
+  request.cgroup_fd = cgroup_.dir_fd();
+  request.setup_timeout_ms = 300;
+  SpawnResult result = spawn_service(request);
+  EXPECT_FALSE(result.ok());
+  EXPECT_STREQ(result.stage, "exec-timeout");
+  EXPECT_EQ(result.error, ETIMEDOUT);
+  // SIGKILL reaches frozen tasks: the child is gone and already reaped.
+  EXPECT_TRUE(wait_populated(cgroup_, false));
+  EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
+  cgroup_.freeze(false);
+}
+
 TEST_F(RealCgroupTest, EventsFileSignalsPopulatedChangesWithEpollPri) {
   int events = open(cgroup_.events_path().c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(events, 0);
