@@ -1,6 +1,7 @@
 // The dqlite wire client: leader discovery, request/response round trips, row batches.
 #include "datastore/dqlite/client.h"
 
+#include <algorithm>
 #include <optional>
 #include <thread>
 
@@ -80,6 +81,60 @@ class ClientImpl final : public Client {
     out_.clear();
     wire::encode_query_sql(out_, db_id_, sql, params);
     return rows_roundtrip();
+  }
+
+  std::vector<ExecResult> exec_pipelined(const std::vector<Exec>& batch) override {
+    // Requests go out in chunks whose responses (RESULT: 24 bytes, FAILURE: a short message)
+    // fit easily in the socket's receive buffer: while we send, dqlite can always write its
+    // answers, so neither side blocks the other.
+    constexpr size_t kChunk = 128;
+    std::vector<ExecResult> results;
+    results.reserve(batch.size());
+    std::optional<Error> first_failure;
+    // Encode everything first, so a usage error (unknown statement, bad params) throws
+    // before any item has run.
+    out_.clear();
+    std::vector<size_t> chunk_end;  // byte offset in out_ after each chunk
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Exec& e = batch[i];
+      if (e.statement != 0) {
+        wire::encode_exec(out_, db_id_, slot(e.statement).server_id, e.params);
+      } else {
+        require_db();
+        wire::encode_exec_sql(out_, db_id_, e.sql, e.params);
+      }
+      if ((i + 1) % kChunk == 0 || i + 1 == batch.size()) chunk_end.push_back(out_.size());
+    }
+    if (!conn_.is_open()) {
+      throw Error(kErrTransport, "dqlite connection is closed (call reconnect())");
+    }
+    size_t sent = 0;
+    size_t item = 0;
+    for (size_t end : chunk_end) {
+      auto deadline = request_deadline();
+      conn_.send(std::span<const uint8_t>(out_.data() + sent, end - sent), deadline);
+      sent = end;
+      size_t items = std::min(kChunk, batch.size() - item);
+      for (size_t k = 0; k < items; ++k, ++item) {
+        Connection::Message m = conn_.receive(deadline);
+        try {
+          check(m, protocol::kResponseResult);
+          results.push_back(wire::decode_result(m.body));
+        } catch (const Error& e) {
+          if (e.code() < 0) {
+            conn_.close();  // responses still in flight: the stream is out of sync
+            throw;
+          }
+          if (!first_failure) {
+            first_failure.emplace(e.code(),
+                                  "pipelined item " + std::to_string(item) + ": " + e.what());
+          }
+          results.push_back(ExecResult{});
+        }
+      }
+    }
+    if (first_failure) throw *first_failure;
+    return results;
   }
 
   NodeInfo leader() override {

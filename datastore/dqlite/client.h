@@ -88,6 +88,21 @@ class Client {
   virtual ExecResult exec_sql(const std::string& sql, const std::vector<Value>& params = {}) = 0;
   virtual Rows query_sql(const std::string& sql, const std::vector<Value>& params = {}) = 0;
 
+  // Pipelined writes: sends many EXEC (statement != 0) or EXEC_SQL (statement == 0, `sql`)
+  // requests back to back, in a few write syscalls, and then reads their responses, so a
+  // batch costs about one round trip instead of one per statement (dqlite still runs them
+  // one after another, in order). Returns one result per item. dqlite runs every item even
+  // if an earlier one failed; all responses are read, then the first failure is thrown as
+  // Error(code, "pipelined item <i>: <message>"). Inside a transaction, roll back on error.
+  // Typical group commit: exec_sql("BEGIN") in the batch's first item, then on success
+  // exec_sql("COMMIT").
+  struct Exec {
+    StatementId statement = 0;
+    std::string sql;
+    std::vector<Value> params;
+  };
+  virtual std::vector<ExecResult> exec_pipelined(const std::vector<Exec>& batch) = 0;
+
   // Cluster information from the connected node.
   struct NodeInfo {
     uint64_t id = 0;

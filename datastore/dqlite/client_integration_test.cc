@@ -213,6 +213,41 @@ TEST_F(ClientTest, TwoClientsAtOnce) {
   EXPECT_EQ(r.rows[1][1], Value(int64_t{kEach}));
 }
 
+TEST_F(ClientTest, PipelinedExecsRunInOrder) {
+  client_->exec_sql("CREATE TABLE p (k INTEGER PRIMARY KEY, v TEXT)");
+  auto ins = client_->prepare("INSERT INTO p VALUES (?, ?)");
+  std::vector<Client::Exec> batch;
+  batch.push_back({0, "BEGIN", {}});
+  for (int i = 1; i <= 1000; ++i) batch.push_back({ins, "", {int64_t{i}, std::to_string(i)}});
+  batch.push_back({0, "UPDATE p SET v = 'x' WHERE k <= ?", {int64_t{10}}});
+  auto results = client_->exec_pipelined(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  EXPECT_EQ(results[500].last_insert_id, 500u);
+  EXPECT_EQ(results.back().rows_affected, 10u);
+  client_->exec_sql("COMMIT");
+  EXPECT_EQ(count("p"), 1000);
+}
+
+TEST_F(ClientTest, PipelinedFailureIsReportedAfterAllResponses) {
+  client_->exec_sql("CREATE TABLE pf (k INTEGER PRIMARY KEY)");
+  auto ins = client_->prepare("INSERT INTO pf VALUES (?)");
+  std::vector<Client::Exec> batch;
+  for (int i : {1, 2, 2, 3, 1}) batch.push_back({ins, "", {int64_t{i}}});
+  try {
+    client_->exec_pipelined(batch);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code() & 0xff, 19);
+    EXPECT_NE(std::string(e.what()).find("pipelined item 2:"), std::string::npos) << e.what();
+  }
+  // Items after the failure ran too, and the connection is in sync.
+  EXPECT_EQ(count("pf"), 3);
+  // A usage error anywhere in the batch throws before anything runs.
+  batch = {{ins, "", {int64_t{10}}}, {ins, "", std::vector<Value>(300, Null{})}};
+  EXPECT_THROW(client_->exec_pipelined(batch), Error);
+  EXPECT_EQ(count("pf"), 3);
+}
+
 TEST_F(ClientTest, UsageErrorsAreClearAndKeepTheConnection) {
   std::vector<Value> too_many(256, int64_t{1});
   try {

@@ -184,6 +184,12 @@ void verify_serving(Node& node, const NodeOptions& options) {
 
 }  // namespace
 
+std::string library_version() {
+  int v = dqlite_version_number();
+  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
+         std::to_string(v % 100);
+}
+
 std::unique_ptr<Node> Node::start(const NodeOptions& options) {
   if (options.id == 0) fail("node id must be > 0");
   check_bind_address(options.bind_address);

@@ -38,4 +38,7 @@ class Node {
   virtual void stop() = 0;                  // idempotent; the destructor calls it
 };
 
+// The linked libdqlite's version as "major.minor.release" (from dqlite_version_number()).
+std::string library_version();
+
 }  // namespace cairn::dqlite
