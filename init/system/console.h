@@ -1,8 +1,9 @@
-// PID 1's own messages before /var is writable: /dev/kmsg with a "<N>cairn-init: " prefix
-// (the kernel keeps them in its ring, visible with dmesg and on the console at loglevel) and
-// /dev/console. Both are opened non-blocking once; a slow serial console drops a message
-// rather than blocking PID 1. write paths are async-signal-safe (usable after fork and in the
-// crash handler).
+// PID 1's own messages before /var is writable: /dev/console ("cairn-init: message") and
+// /dev/kmsg ("<N>cairn-init: message", for dmesg). Each message appears on the console exactly
+// once: it is written there directly, and to kmsg only when the kernel's console log level
+// would not print the record too (a `quiet` boot). Both are opened non-blocking once; a slow
+// serial console drops a message rather than blocking PID 1. The write path is
+// async-signal-safe (usable after fork and in the crash handler).
 #pragma once
 
 #include <string_view>
@@ -17,8 +18,9 @@ void console_open() noexcept;
 // Also stops using /dev/kmsg and /dev/console.
 void console_redirect(int fd) noexcept;
 
-// "<level>cairn-init: message" to kmsg and "cairn-init: message\n" to the console (or the
-// redirect fd). Messages longer than ~900 bytes are cut (a kmsg record's limit is ~1 KiB).
+// "cairn-init: message\n" to the console (or the redirect fd), "<level>cairn-init: message"
+// to kmsg as described above. Messages longer than ~900 bytes are cut (a kmsg record's limit is ~1
+// KiB).
 void console_log(std::string_view message, ConsoleLevel level = ConsoleLevel::Info) noexcept;
 
 // The console fd (redirect, /dev/console or -1): the log hub writes service lines there.

@@ -29,9 +29,9 @@ struct CrashHandlerOptions {
   void (*reboot_child)(unsigned delay_s) = nullptr;
 };
 
-// Installs the handler (SA_ONSTACK|SA_RESETHAND is NOT used: a second fault re-enters the
-// frozen state rather than killing PID 1). Returns false (errno set) if sigaltstack or
-// sigaction fail.
+// Installs the handler on a static alternate stack (a stack overflow can still be reported).
+// Calling it again updates the options. Returns false (errno set) if sigaltstack or
+// sigaction fail. Only for PID 1: in Dev mode a crash should just crash.
 bool install_crash_handler(const CrashHandlerOptions& options) noexcept;
 
 }  // namespace cairn::init::system

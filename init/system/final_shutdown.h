@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,8 @@ struct ShutdownPlan {
   std::chrono::milliseconds kill_timeout{5'000};
   std::chrono::milliseconds sync_timeout{10'000};
   int max_unmount_passes = 8;
+  // Called with each ShutdownReport::log line as it happens (final_shutdown: the console).
+  std::function<void(const std::string&)> progress;
 };
 
 struct ShutdownReport {

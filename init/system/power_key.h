@@ -29,8 +29,8 @@ class PowerKeyWatcher {
 
   // Opens every <dir>/event* that reports KEY_POWER; returns how many are watched now.
   size_t open_devices(const std::string& dir = "/dev/input") noexcept;
-  // Watches an already open evdev fd (takes ownership; non-blocking is set). Tests pass the
-  // read end of a pipe carrying input_event records.
+  // Watches an already open evdev fd (takes ownership, also on failure; made non-blocking). Tests
+  // pass the read end of a pipe carrying input_event records.
   bool add_fd(int fd) noexcept;
   size_t device_count() const noexcept;
 
