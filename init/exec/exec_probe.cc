@@ -2,6 +2,8 @@
 //   exec_probe fds        -> the open descriptors, one per line (its own listing fd excluded)
 //   exec_probe syscalls   -> "name errno" for syscalls the default seccomp profile denies
 //   exec_probe alloc MIB  -> touches MIB MiB of memory (for the OOM test), then prints "done"
+//   exec_probe x32        -> getpid through the x32 ABI (x86_64), prints "x32 <errno>"
+//   exec_probe i386       -> getpid through int 0x80 (x86_64), prints "i386 <errno>"
 #include <dirent.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -61,6 +63,24 @@ int probe_syscalls() {
   return 0;
 }
 
+// getpid through the x32 ABI (syscall number | __X32_SYSCALL_BIT): without a filter the
+// kernel answers (or says ENOSYS without x32 support); a native-only filter kills us.
+int x32_call() {
+  long rc = syscall(0x40000000L | SYS_getpid);
+  std::printf("x32 %d\n", rc < 0 ? errno : 0);
+  return 0;
+}
+
+#if defined(__x86_64__)
+// getpid through the i386 ABI (int 0x80, number 20); SIGSEGV without IA32 emulation.
+int i386_call() {
+  long rc;
+  asm volatile("int $0x80" : "=a"(rc) : "a"(20L) : "memory", "rcx", "r11");
+  std::printf("i386 %ld\n", rc < 0 ? -rc : 0);
+  return 0;
+}
+#endif
+
 int allocate(long mib) {
   const size_t chunk = 1 << 20;
   for (long i = 0; i < mib; ++i) {
@@ -78,6 +98,10 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "fds") == 0) return list_fds();
   if (argc >= 2 && std::strcmp(argv[1], "syscalls") == 0) return probe_syscalls();
   if (argc >= 3 && std::strcmp(argv[1], "alloc") == 0) return allocate(std::atol(argv[2]));
-  std::fprintf(stderr, "usage: exec_probe fds|syscalls|alloc MIB\n");
+  if (argc >= 2 && std::strcmp(argv[1], "x32") == 0) return x32_call();
+#if defined(__x86_64__)
+  if (argc >= 2 && std::strcmp(argv[1], "i386") == 0) return i386_call();
+#endif
+  std::fprintf(stderr, "usage: exec_probe fds|syscalls|alloc MIB|x32\n");
   return 64;
 }

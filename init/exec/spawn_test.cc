@@ -176,6 +176,36 @@ TEST(Spawn, DefaultSeccompDeniesWithEperm) {
   EXPECT_NE(done.output.find("clone3 0\n"), std::string::npos) << done.output;
 }
 
+#if defined(__x86_64__)
+TEST(Spawn, DefaultSeccompKillsOtherAbis) {
+  // x32 shares the x86_64 audit arch; libseccomp's native-only filter treats it as a bad
+  // architecture (SIGSYS), so the deny list cannot be bypassed through it.
+  ServiceSpec open_spec = spec_named("x32-open");
+  Finished done = run_service(open_spec, {kProbe, "x32"});
+  ASSERT_TRUE(done.result.ok());
+  EXPECT_EQ(done.exit_code(), 0) << done.output;
+  ServiceSpec spec = spec_named("x32");
+  spec.isolation.seccomp = "default";
+  done = run_service(spec, {kProbe, "x32"});
+  ASSERT_TRUE(done.result.ok());
+  EXPECT_TRUE(WIFSIGNALED(done.wait_status) && WTERMSIG(done.wait_status) == SIGSYS)
+      << done.wait_status << " " << done.output;
+}
+
+TEST(Spawn, DefaultSeccompKillsI386Syscalls) {
+  ServiceSpec open_spec = spec_named("i386-open");
+  Finished done = run_service(open_spec, {kProbe, "i386"});
+  ASSERT_TRUE(done.result.ok());
+  if (done.exit_code() != 0) GTEST_SKIP() << "no IA32 emulation in this kernel: " << done.output;
+  ServiceSpec spec = spec_named("i386");
+  spec.isolation.seccomp = "default";
+  done = run_service(spec, {kProbe, "i386"});
+  ASSERT_TRUE(done.result.ok());
+  EXPECT_TRUE(WIFSIGNALED(done.wait_status) && WTERMSIG(done.wait_status) == SIGSYS)
+      << done.wait_status << " " << done.output;
+}
+#endif
+
 TEST(Spawn, SeccompAllowAndDenyPerService) {
   ServiceSpec spec = spec_named("allow");
   spec.isolation.seccomp = "default";
