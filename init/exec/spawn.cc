@@ -316,16 +316,19 @@ SpawnResult spawn(const SpawnRequest& request) {
   ::close(error_pipe[0]);
   if (timed_out) {
     ::kill(pid, SIGKILL);
-    bool gone = true;
+    // Wait up to a second for it to die; never block on a task stuck in the kernel.
+    bool gone = false;
     if (pidfd >= 0) {
       pollfd p{pidfd, POLLIN, 0};
       gone = ::poll(&p, 1, 1000) == 1;
-    }
-    if (gone) {
-      reap();
+      if (gone) reap();
     } else {
-      close_if_open(pidfd);
+      for (int i = 0; i < 100 && !gone; ++i) {
+        gone = ::waitpid(pid, nullptr, WNOHANG) == pid;
+        if (!gone) ::usleep(10'000);
+      }
     }
+    close_if_open(pidfd);
     return failure("exec-timeout", ETIMEDOUT);
   }
   if (got == sizeof report) {
