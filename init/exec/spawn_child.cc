@@ -207,7 +207,7 @@ const char* stage_name(int stage) noexcept {
   if (c.unshare_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) fail(c, kStageUnshareCgroup, errno);
 
   for (size_t i = 0; i < c.rlimit_count; ++i) {
-    rlimit limit{c.rlimits[i].soft, c.rlimits[i].hard};
+    rlimit64 limit{c.rlimits[i].soft, c.rlimits[i].hard};  // prlimit64 takes 64-bit limits
     if (::syscall(SYS_prlimit64, 0, c.rlimits[i].resource, &limit, nullptr) != 0) {
       fail(c, kStageRlimit, errno);
     }
