@@ -169,6 +169,25 @@ TEST_F(ClientTest, BadSqlGivesFailureWithSqliteMessage) {
   EXPECT_EQ(count("u"), 1);
 }
 
+TEST_F(ClientTest, MismatchedRequestsGetFailuresNotDesync) {
+  client_->exec_sql("CREATE TABLE m (v INTEGER)");
+  client_->exec_sql("INSERT INTO m VALUES (1), (2)");
+  // A statement without result columns sent as a query, and empty SQL.
+  EXPECT_THROW(client_->query_sql("INSERT INTO m VALUES (3)"), Error);
+  EXPECT_THROW(client_->query_sql(""), Error);
+  EXPECT_THROW(client_->prepare("   "), Error);
+  ExecResult empty = client_->exec_sql("");
+  EXPECT_EQ(empty.rows_affected, 0u);
+  // A query run through EXEC still executes without leaving the connection mid-result.
+  try {
+    client_->exec_sql("SELECT v FROM m");
+  } catch (const Error& e) {
+    EXPECT_GT(e.code(), 0) << e.what();
+  }
+  EXPECT_TRUE(client_->connected());
+  EXPECT_GE(count("m"), 2);
+}
+
 TEST_F(ClientTest, TransactionsOnOneConnection) {
   client_->exec_sql("CREATE TABLE tx (v INTEGER)");
   client_->exec_sql("BEGIN");
