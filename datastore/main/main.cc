@@ -1,0 +1,173 @@
+// cairn-datastore: a dqlite node plus the etcd v3 API, k8s-dqlite's role on a cairn node.
+// Starts the node inside --storage-dir, serves gRPC on every --listen address, signals
+// READY=1 to $NOTIFY_SOCKET once serving, and shuts down cleanly on SIGTERM/SIGINT.
+// Writes are acknowledged only after dqlite committed them, so kill -9 loses nothing
+// acknowledged.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "datastore/api/services.h"
+#include "datastore/dqlite/node.h"
+#include "datastore/main/options.h"
+#include "datastore/main/sd_notify.h"
+#include "datastore/main/storage_dir.h"
+#include "datastore/mvcc/store.h"
+#include "datastore/server/etcd_server.h"
+
+namespace {
+
+using namespace cairn::datastore;
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(std::string(what) + " " + path + ": cannot read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::shared_ptr<grpc::ServerCredentials> tcp_credentials(const cli::Options& o) {
+  if (o.tls_cert.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      o.tls_client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                              : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!o.tls_client_ca.empty()) ssl.pem_root_certs = read_file(o.tls_client_ca, "--tls-client-ca");
+  ssl.pem_key_cert_pairs.push_back(
+      {read_file(o.tls_key, "--tls-key"), read_file(o.tls_cert, "--tls-cert")});
+  return grpc::SslServerCredentials(ssl);
+}
+
+int run(const cli::Options& opts) {
+  cli::StorageDir dir = cli::prepare_storage_dir(opts.storage_dir);
+
+  cairn::dqlite::NodeOptions node_opts;
+  node_opts.id = 1;
+  node_opts.data_dir = dir.dqlite_dir;
+  node_opts.bind_address = dir.node_address;
+  // Snapshot often enough that raft's in-memory log stays small next to the database.
+  node_opts.snapshot_threshold = 1024;
+  node_opts.snapshot_trailing = 1024;
+  std::unique_ptr<cairn::dqlite::Node> node;
+  try {
+    node = cairn::dqlite::Node::start(node_opts);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("storage dir " + dir.root + ": cannot start dqlite: " + e.what());
+  }
+
+  mvcc::StoreOptions store_opts;
+  store_opts.client.addresses = {node->address()};
+  std::unique_ptr<mvcc::Store> store;
+  try {
+    store = mvcc::Store::open(store_opts);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("storage dir " + dir.root + ": cannot open the store: " + e.what());
+  }
+
+  server::ServerOptions server_opts;
+  server_opts.progress_interval = std::chrono::milliseconds(opts.progress_interval_ms);
+  char host[256] = "cairn-datastore";
+  gethostname(host, sizeof host - 1);
+  server_opts.name = host;
+  for (auto& l : opts.listen) server_opts.client_urls.push_back(l.url);
+  server::EtcdServer etcd(*store, server_opts);
+  etcd.start();
+
+  api::Services services(etcd, 4);
+  grpc::ServerBuilder builder;
+  api::configure_builder(builder);
+  services.register_with(builder);
+  std::vector<int> ports(opts.listen.size(), 0);
+  for (size_t i = 0; i < opts.listen.size(); ++i) {
+    auto& l = opts.listen[i];
+    if (l.kind == cli::Listen::Kind::kUnix) {
+      struct stat st;
+      if (::lstat(l.path_or_host_port.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+        ::unlink(l.path_or_host_port.c_str());  // left by a killed predecessor
+      }
+      builder.AddListeningPort("unix://" + l.path_or_host_port, grpc::InsecureServerCredentials(),
+                               &ports[i]);
+    } else {
+      builder.AddListeningPort(l.path_or_host_port, tcp_credentials(opts), &ports[i]);
+    }
+  }
+  std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
+  if (!grpc_server) throw std::runtime_error("cannot start the gRPC server");
+  for (size_t i = 0; i < opts.listen.size(); ++i) {
+    if (ports[i] == 0) {
+      grpc_server->Shutdown();
+      throw std::runtime_error("--listen " + opts.listen[i].url + ": cannot listen there");
+    }
+    auto& l = opts.listen[i];
+    if (l.kind == cli::Listen::Kind::kUnix) {
+      std::fprintf(stderr, "cairn-datastore: serving on %s\n", l.url.c_str());
+    } else {
+      std::string hp = l.path_or_host_port;
+      std::fprintf(stderr, "cairn-datastore: serving on tcp://%s:%d\n",
+                   hp.substr(0, hp.rfind(':')).c_str(), ports[i]);
+    }
+  }
+  std::fprintf(stderr, "cairn-datastore: revision %lld, storage %s\n",
+               static_cast<long long>(store->revision()), dir.root.c_str());
+  try {
+    cli::sd_notify("READY=1\nSTATUS=serving");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cairn-datastore: warning: %s\n", e.what());
+  }
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::fprintf(stderr, "cairn-datastore: signal %d, shutting down\n", sig);
+  try {
+    cli::sd_notify("STOPPING=1");
+  } catch (const std::exception&) {
+  }
+  grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  etcd.stop();
+  grpc_server.reset();
+  store.reset();
+  node->stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);
+  // Block the stop signals before any thread starts, so only sigwait() receives them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  cli::Options opts;
+  try {
+    opts = cli::parse_options(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cairn-datastore: %s\n%s", e.what(), cli::usage());
+    return 2;
+  }
+  if (opts.help) {
+    std::fputs(cli::usage(), stdout);
+    return 0;
+  }
+  try {
+    return run(opts);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cairn-datastore: error: %s\n", e.what());
+    return 1;
+  }
+}

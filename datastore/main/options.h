@@ -1,0 +1,37 @@
+// Command line of cairn-datastore (in the spirit of k8s-dqlite):
+//   --storage-dir DIR      dqlite data and the format marker (alias: --data-dir)
+//   --listen URL           unix:///path.sock or tcp://IP:PORT; repeatable
+//                          (default unix://DIR/datastore.sock)
+//   --tls-cert F --tls-key F [--tls-client-ca F]
+//                          TLS for tcp listeners; with a client CA, clients must present a
+//                          certificate it signed
+//   --progress-interval-ms N   watch progress_notify period (default 600000, as etcd)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cairn::datastore::cli {
+
+struct Listen {
+  enum class Kind { kUnix, kTcp } kind;
+  std::string path_or_host_port;  // "/path.sock" or "127.0.0.1:2379"
+  std::string url;                // as given
+};
+
+struct Options {
+  std::string storage_dir;
+  std::vector<Listen> listen;
+  std::string tls_cert, tls_key, tls_client_ca;
+  int64_t progress_interval_ms = 600000;
+  bool help = false;
+};
+
+// Throws std::invalid_argument with a message naming the flag and the problem.
+Options parse_options(int argc, char** argv);
+Listen parse_listen(const std::string& url);
+const char* usage();
+
+}  // namespace cairn::datastore::cli

@@ -1,0 +1,412 @@
+#include "datastore/mvcc/store.h"
+
+#include "datastore/mvcc/sql_reads.h"
+
+namespace cairn::datastore::mvcc {
+
+namespace {
+// dqlite's protocol carries at most 255 parameters per request, so a batch's rows travel as
+// SQL literals (integers inline, bytes as X'..' blobs) in few large INSERT statements: one
+// round trip for a typical batch instead of one per row.
+constexpr size_t kRowsPerInsert = 4096;
+constexpr size_t kSqlBytesPerInsert = 4 << 20;
+
+struct PendingRow {
+  std::string name;
+  int64_t revision = 0;
+  bool created = false;
+  bool deleted = false;
+  int64_t create_revision = 0;
+  int64_t prev_revision = 0;
+  int64_t version = 0;
+  int64_t lease = 0;
+  std::string value;
+};
+
+struct Statement {
+  std::string sql;
+  std::vector<dqlite::Value> params;
+  bool one_shot = false;  // generated text: not worth a cached prepared statement
+};
+
+void append_blob(std::string& sql, const std::string& bytes) {
+  static const char hex[] = "0123456789abcdef";
+  sql += "X'";
+  size_t at = sql.size();
+  sql.resize(at + bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    sql[at++] = hex[c >> 4];
+    sql[at++] = hex[c & 15];
+  }
+  sql += '\'';
+}
+
+void append_int(std::string& sql, int64_t v) {
+  sql += std::to_string(v);
+  sql += ',';
+}
+}  // namespace
+
+// The state of one group commit. Rows accumulate in `rows`, are sealed into multi-row
+// INSERT statements, and are sent either as one autocommit statement at the end (the common
+// case: one round trip) or inside BEGIN/COMMIT when more statements are needed or a read
+// inside the batch must see them first (flush).
+struct Batch {
+  Connection& conn;
+  int64_t committed;  // revision committed before this batch
+  int64_t base;       // revision before the current request
+  int64_t compact;
+  std::vector<PendingRow> rows;
+  std::vector<Statement> statements;
+  bool began = false;
+  std::vector<Event> events;
+
+  void seal_rows() {
+    size_t i = 0;
+    while (i < rows.size()) {
+      std::string sql =
+          "INSERT INTO kv (name, revision, created, deleted, create_revision, prev_revision,"
+          " version, lease, value) VALUES ";
+      size_t n = 0;
+      while (i < rows.size() && n < kRowsPerInsert && sql.size() < kSqlBytesPerInsert) {
+        auto& r = rows[i];
+        sql += n ? ",(" : "(";
+        append_blob(sql, r.name);
+        sql += ',';
+        append_int(sql, r.revision);
+        append_int(sql, r.created);
+        append_int(sql, r.deleted);
+        append_int(sql, r.create_revision);
+        append_int(sql, r.prev_revision);
+        append_int(sql, r.version);
+        append_int(sql, r.lease);
+        if (r.deleted) {
+          sql += "NULL";
+        } else {
+          append_blob(sql, r.value);
+        }
+        sql += ')';
+        ++n;
+        ++i;
+      }
+      statements.push_back(Statement{std::move(sql), {}, true});
+    }
+    rows.clear();
+  }
+
+  void add(Statement st) {
+    seal_rows();
+    statements.push_back(std::move(st));
+  }
+
+  void run_statements() {
+    for (auto& st : statements) {
+      if (st.one_shot) {
+        conn.raw().exec_sql(st.sql, st.params);
+      } else {
+        conn.exec(st.sql, st.params);
+      }
+    }
+    statements.clear();
+  }
+
+  // Makes everything so far visible to reads on this connection (inside the transaction).
+  void flush() {
+    seal_rows();
+    if (statements.empty()) return;
+    if (!began) {
+      conn.exec("BEGIN");
+      began = true;
+    }
+    run_statements();
+  }
+
+  void commit() {
+    seal_rows();
+    if (began) {
+      run_statements();
+      conn.exec("COMMIT");
+      began = false;
+      return;
+    }
+    if (statements.empty()) return;
+    if (statements.size() == 1) {
+      run_statements();  // one statement is its own transaction
+      return;
+    }
+    conn.exec("BEGIN");
+    began = true;
+    run_statements();
+    conn.exec("COMMIT");
+    began = false;
+  }
+};
+
+// ---- WriteTxn ----
+
+int64_t WriteTxn::revision() const {
+  return wrote_ ? batch_.base + 1 : batch_.base;
+}
+int64_t WriteTxn::compact_revision() const {
+  return batch_.compact;
+}
+
+const KeyMeta* WriteTxn::find(const std::string& key) const {
+  return index_.find(key);
+}
+
+void WriteTxn::for_each(const KeyRange& range,
+                        const std::function<bool(const std::string&, const KeyMeta&)>& fn) const {
+  index_.for_each(range, fn);
+}
+
+std::vector<std::string> WriteTxn::keys_of_lease(int64_t lease) const {
+  return index_.keys_of_lease(lease);
+}
+
+int64_t WriteTxn::write_revision() {
+  wrote_ = true;
+  mutated_ = true;
+  return batch_.base + 1;
+}
+
+std::string WriteTxn::value_of(const std::string& key) {
+  const KeyMeta* meta = index_.find(key);
+  if (!meta) return {};
+  int64_t rev = meta->mod_revision;
+  if (rev > batch_.committed) batch_.flush();
+  return value_at(batch_.conn, key, rev).value_or(std::string());
+}
+
+std::vector<KeyValue> WriteTxn::range(const RangeQuery& q) {
+  if (q.revision > batch_.committed) batch_.flush();
+  return range_at(batch_.conn, q);
+}
+
+int64_t WriteTxn::count(const KeyRange& range, int64_t revision) {
+  if (revision > batch_.committed) batch_.flush();
+  return count_at(batch_.conn, range, revision);
+}
+
+void WriteTxn::put(const std::string& key, const std::string& value, int64_t lease) {
+  int64_t rev = write_revision();
+  const KeyMeta* found = index_.find(key);
+  std::optional<KeyMeta> old;
+  if (found) old = *found;
+  KeyMeta meta;
+  meta.create_revision = old ? old->create_revision : rev;
+  meta.mod_revision = rev;
+  meta.version = old ? old->version + 1 : 1;
+  meta.lease = lease;
+
+  PendingRow row{
+      key,          rev,   !old, false, meta.create_revision, old ? old->mod_revision : 0,
+      meta.version, lease, value};
+  batch_.rows.push_back(std::move(row));
+
+  Event ev;
+  ev.type = Event::Type::kPut;
+  ev.kv = KeyValue{key, value, meta.create_revision, rev, meta.version, lease};
+  if (old) {
+    ev.prev = KeyValue{key, {}, old->create_revision, old->mod_revision, old->version, old->lease};
+  }
+  batch_.events.push_back(std::move(ev));
+  index_.put(key, meta);
+}
+
+void WriteTxn::del(const std::string& key) {
+  const KeyMeta* found = index_.find(key);
+  if (!found) return;
+  KeyMeta old = *found;
+  int64_t rev = write_revision();
+  batch_.rows.push_back(PendingRow{key, rev, false, true, 0, old.mod_revision, 0, 0, {}});
+  Event ev;
+  ev.type = Event::Type::kDelete;
+  ev.kv.key = key;
+  ev.kv.mod_revision = rev;
+  ev.prev = KeyValue{key, {}, old.create_revision, old.mod_revision, old.version, old.lease};
+  batch_.events.push_back(std::move(ev));
+  index_.erase(key);
+}
+
+void WriteTxn::lease_put(int64_t id, int64_t ttl) {
+  mutated_ = true;
+  batch_.add({"INSERT OR REPLACE INTO lease (id, ttl) VALUES (?, ?)", {id, ttl}});
+}
+
+void WriteTxn::lease_delete(int64_t id) {
+  mutated_ = true;
+  batch_.add({"DELETE FROM lease WHERE id = ?", {id}});
+}
+
+void WriteTxn::compact(int64_t revision) {
+  mutated_ = true;
+  batch_.add(
+      {"INSERT OR REPLACE INTO meta (name, value) VALUES ('compact_revision', ?)", {revision}});
+  // Rows superseded by a newer row at or below the compact revision are unreachable.
+  batch_.add(
+      {"DELETE FROM kv WHERE revision < ? AND EXISTS (SELECT 1 FROM kv AS n"
+       " WHERE n.name = kv.name AND n.revision > kv.revision AND n.revision <= ?)",
+       {revision, revision}});
+  // Tombstones at or below it too, except the newest row (it carries the current revision).
+  batch_.add(
+      {"DELETE FROM kv WHERE deleted = 1 AND revision <= ?"
+       " AND revision < (SELECT MAX(revision) FROM kv)",
+       {revision}});
+  batch_.compact = revision;
+}
+
+// ---- Store ----
+
+Store::Store(const StoreOptions& options) : options_(options) {}
+
+std::unique_ptr<Store> Store::open(const StoreOptions& options) {
+  std::unique_ptr<Store> store(new Store(options));
+  store->readers_ = std::make_unique<ReaderPool>(options.client, options.database, options.readers);
+  store->writer_conn_ = store->readers_->connect();
+  store->identity_ = ensure_schema(store->writer_conn_->raw());
+  store->revision_ = load_index(*store->writer_conn_, store->index_);
+  store->compact_revision_ = read_meta_int(store->writer_conn_->raw(), "compact_revision", 0);
+  store->leases_ = load_leases(*store->writer_conn_);
+  store->writer_ = std::thread([s = store.get()] { s->writer_loop(); });
+  return store;
+}
+
+Store::~Store() {
+  stop();
+}
+
+void Store::set_event_sink(EventSink sink) {
+  sink_ = std::move(sink);
+}
+
+void Store::submit(Apply apply, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(Item{std::move(apply), std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(std::make_exception_ptr(StoreError(ErrorKind::kUnavailable, "datastore is stopping")));
+}
+
+void Store::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
+}
+
+int64_t Store::db_size() {
+  try {
+    return readers_->with([](Connection& c) {
+      auto pages = c.query("PRAGMA page_count");
+      auto size = c.query("PRAGMA page_size");
+      if (pages.rows.empty() || size.rows.empty()) return int64_t(0);
+      return int_of(pages.rows[0].at(0)) * int_of(size.rows[0].at(0));
+    });
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+void Store::writer_loop() {
+  std::vector<Item> items;
+  for (;;) {
+    items.clear();
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) break;
+      while (!queue_.empty() && items.size() < options_.max_batch) {
+        items.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    run_batch(items);
+  }
+  std::deque<Item> rest;
+  {
+    std::lock_guard lock(mu_);
+    rest.swap(queue_);
+  }
+  for (auto& item : rest) {
+    item.done(
+        std::make_exception_ptr(StoreError(ErrorKind::kUnavailable, "datastore is stopping")));
+  }
+}
+
+void Store::run_batch(std::vector<Item>& items) {
+  std::vector<std::exception_ptr> errors(items.size());
+  if (!writer_conn_) {
+    try {
+      recover_after_failure();
+    } catch (const std::exception& e) {
+      auto err = std::make_exception_ptr(
+          StoreError(ErrorKind::kUnavailable, std::string("database unavailable: ") + e.what()));
+      for (auto& item : items) item.done(err);
+      return;
+    }
+  }
+  Batch batch{*writer_conn_, revision(), revision(), compact_revision(), {}, {}, false, {}};
+  std::string failure;
+  for (size_t i = 0; i < items.size() && failure.empty(); ++i) {
+    WriteTxn txn(batch, index_);
+    try {
+      items[i].apply(txn);
+      if (txn.wrote()) ++batch.base;
+    } catch (const dqlite::Error& e) {
+      failure = e.what();
+    } catch (...) {
+      if (txn.mutated_) {
+        failure = "request failed after it started writing";
+      } else {
+        errors[i] = std::current_exception();
+      }
+    }
+  }
+  if (failure.empty()) {
+    try {
+      batch.commit();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  if (!failure.empty()) {
+    if (batch.began) {
+      try {
+        writer_conn_->exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+    auto err = std::make_exception_ptr(
+        StoreError(ErrorKind::kUnavailable, "etcdserver: commit failed: " + failure));
+    writer_conn_.reset();
+    try {
+      recover_after_failure();
+    } catch (...) {
+    }
+    for (size_t i = 0; i < items.size(); ++i) items[i].done(errors[i] ? errors[i] : err);
+    return;
+  }
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  compact_revision_.store(batch.compact, std::memory_order_release);
+  revision_.store(batch.base, std::memory_order_release);
+  if (sink_ && !batch.events.empty()) sink_(batch.base, std::move(batch.events));
+  for (size_t i = 0; i < items.size(); ++i) items[i].done(errors[i]);
+}
+
+void Store::recover_after_failure() {
+  // The in-memory index may hold changes of the failed batch: rebuild it from SQL.
+  writer_conn_ = readers_->connect();
+  revision_.store(load_index(*writer_conn_, index_), std::memory_order_release);
+  compact_revision_.store(read_meta_int(writer_conn_->raw(), "compact_revision", 0),
+                          std::memory_order_release);
+}
+
+}  // namespace cairn::datastore::mvcc

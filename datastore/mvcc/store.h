@@ -1,0 +1,148 @@
+// The MVCC store: etcd's revisioned key space on SQL through dqlite, with one writer thread
+// doing group commit.
+//
+// Writes are closures (`Apply`) queued to the writer. The writer drains the queue, runs each
+// closure in order against a WriteTxn (one etcd request = at most one new revision), sends
+// the batch's rows to dqlite as one transaction, and only after the commit returns publishes
+// the events (EventSink) and completes every request (`Done`). So no write is acknowledged
+// before it is durable, and concurrent clients share one raft commit.
+//
+// Single-writer assumption: this process is the only writer of its database. The writer's
+// in-memory KeyIndex is therefore exact, and Txn compares need no SQL round trip.
+//
+// Reads (`reader()`) run on pooled connections bounded by the committed revision.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "datastore/dqlite/client.h"
+#include "datastore/mvcc/connection.h"
+#include "datastore/mvcc/key_index.h"
+#include "datastore/mvcc/reader_pool.h"
+#include "datastore/mvcc/schema.h"
+#include "datastore/mvcc/types.h"
+
+namespace cairn::datastore::mvcc {
+
+struct StoreOptions {
+  dqlite::ClientOptions client;  // where the dqlite node listens
+  std::string database = "cairn-datastore";
+  size_t readers = 4;
+  size_t max_batch = 2048;  // requests per group commit
+};
+
+struct Batch;
+
+// The view of the store one request gets on the writer thread. Reads see every earlier
+// request of the batch and this request's own writes. A request must validate before its
+// first write: throwing after a write fails the whole batch.
+class WriteTxn {
+ public:
+  // Revision of the store as this request sees it (its own writes included).
+  int64_t revision() const;
+  int64_t compact_revision() const;
+
+  const KeyMeta* find(const std::string& key) const;
+  void for_each(const KeyRange& range,
+                const std::function<bool(const std::string&, const KeyMeta&)>& fn) const;
+  std::vector<std::string> keys_of_lease(int64_t lease) const;
+
+  // The current value of a live key (SQL lookup of its newest row).
+  std::string value_of(const std::string& key);
+  // A SQL range/count at `q.revision` (<= revision()).
+  std::vector<KeyValue> range(const RangeQuery& q);
+  int64_t count(const KeyRange& range, int64_t revision);
+
+  // Writes; the first one allocates this request's revision (revision()+1).
+  void put(const std::string& key, const std::string& value, int64_t lease);
+  void del(const std::string& key);  // key must be live
+  void lease_put(int64_t id, int64_t ttl);
+  void lease_delete(int64_t id);
+  // Compacts history below `revision` (validated by the caller).
+  void compact(int64_t revision);
+
+  bool wrote() const { return wrote_; }
+
+ private:
+  friend class Store;
+  WriteTxn(Batch& batch, KeyIndex& index) : batch_(batch), index_(index) {}
+  int64_t write_revision();
+
+  Batch& batch_;
+  KeyIndex& index_;
+  bool wrote_ = false;    // allocated a revision
+  bool mutated_ = false;  // changed anything (revision, lease table, compaction)
+};
+
+class Store {
+ public:
+  using Apply = std::function<void(WriteTxn&)>;
+  // Called once per request: null on success, else the request's error (or a StoreError of
+  // kind kUnavailable when the batch could not be committed).
+  using Done = std::function<void(std::exception_ptr)>;
+  // Receives every committed batch's events (revision order) before requests complete.
+  using EventSink = std::function<void(int64_t revision, std::vector<Event>&& events)>;
+
+  // Connects, creates or verifies the schema, loads the key index. Throws on failure.
+  static std::unique_ptr<Store> open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  void set_event_sink(EventSink sink);  // before the first write
+  void submit(Apply apply, Done done);
+  // Stops the writer; queued requests fail with kUnavailable. Idempotent.
+  void stop();
+
+  int64_t revision() const { return revision_.load(std::memory_order_acquire); }
+  int64_t compact_revision() const { return compact_revision_.load(std::memory_order_acquire); }
+  const Identity& identity() const { return identity_; }
+  uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+  // Leases persisted at open: (id, ttl).
+  const std::vector<std::pair<int64_t, int64_t>>& initial_leases() const { return leases_; }
+
+  ReaderPool& readers() { return *readers_; }
+  // Database size in bytes (page_count * page_size), 0 if unknown.
+  int64_t db_size();
+
+ private:
+  explicit Store(const StoreOptions& options);
+  struct Item {
+    Apply apply;
+    Done done;
+  };
+  void writer_loop();
+  void run_batch(std::vector<Item>& items);
+  void recover_after_failure();
+
+  StoreOptions options_;
+  std::unique_ptr<ReaderPool> readers_;
+  std::unique_ptr<Connection> writer_conn_;
+  KeyIndex index_;
+  Identity identity_;
+  std::vector<std::pair<int64_t, int64_t>> leases_;
+  EventSink sink_;
+
+  std::atomic<int64_t> revision_{1};
+  std::atomic<int64_t> compact_revision_{0};
+  std::atomic<uint64_t> commits_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace cairn::datastore::mvcc
