@@ -302,6 +302,22 @@ int CgroupTree::prepare(std::string& error) noexcept {
   }
 }
 
+int CgroupTree::freeze_all(bool frozen) noexcept {
+  try {
+    return ServiceCgroup(fs_, base_).freeze(frozen);
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
+}
+
+int CgroupTree::kill_all() noexcept {
+  try {
+    return ServiceCgroup(fs_, base_).kill_all();
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
+}
+
 // ---- ServiceCgroup ----
 
 ServiceCgroup::~ServiceCgroup() {

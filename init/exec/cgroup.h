@@ -92,6 +92,12 @@ class CgroupTree {
   // in controllers() (io is optional on many boards). 0 or errno with `error` set.
   int prepare(std::string& error) noexcept;
 
+  // The whole services' tree at once (shutdown: freeze so nothing forks, then kill):
+  // cgroup.freeze / cgroup.kill of base(), which the kernel applies to every descendant.
+  // kill_all() falls back like ServiceCgroup::kill_all() before Linux 5.14. 0 or errno.
+  int freeze_all(bool frozen) noexcept;
+  int kill_all() noexcept;
+
   const std::string& root() const { return root_; }
   const std::string& base() const { return base_; }  // <root>/<subtree>
   unsigned controllers() const { return controllers_; }
@@ -144,6 +150,8 @@ class ServiceCgroup {
   void close() noexcept;
 
  private:
+  friend class CgroupTree;
+  ServiceCgroup(CgroupFs* fs, std::string path) : fs_(fs), path_(std::move(path)) {}
   int kill_fallback() noexcept;
   int kill_listed(const std::string& dir, int depth, bool& any) noexcept;
   int remove_tree(const std::string& dir, int depth) noexcept;

@@ -182,6 +182,34 @@ TEST_F(RealCgroupTest, KillFallbackWithoutCgroupKill) {
   EXPECT_FALSE(frozen);  // thawed again
 }
 
+TEST_F(RealCgroupTest, TreeWideFreezeAndKill) {
+  ServiceCgroup other;
+  ASSERT_EQ(other.open(*tree_, "other"), 0);
+  SpawnResult first = start_sleeper();
+  ASSERT_TRUE(first.ok());
+  spec_.name = "other";
+  SpawnRequest request;
+  request.spec = &spec_;
+  request.argv = {"/bin/sh", "-c", "sleep 1000"};
+  request.cgroup_fd = other.dir_fd();
+  SpawnResult second = spawn_service(request);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(tree_->freeze_all(true), 0);
+  bool frozen = false;
+  for (int i = 0; i < 2000 && !frozen; ++i) {
+    other.read_frozen(frozen);
+    if (!frozen) usleep(10'000);
+  }
+  EXPECT_TRUE(frozen);  // a descendant of the frozen base
+  EXPECT_EQ(tree_->kill_all(), 0);
+  EXPECT_TRUE(wait_populated(cgroup_, false));
+  EXPECT_TRUE(wait_populated(other, false));
+  EXPECT_TRUE(WIFSIGNALED(finish(first)));
+  EXPECT_TRUE(WIFSIGNALED(finish(second)));
+  EXPECT_EQ(tree_->freeze_all(false), 0);
+  EXPECT_EQ(other.remove(), 0);
+}
+
 TEST_F(RealCgroupTest, FreezeAndThaw) {
   SpawnResult result = start_sleeper();
   ASSERT_TRUE(result.ok());

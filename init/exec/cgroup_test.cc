@@ -148,6 +148,32 @@ TEST(CgroupTree, PrepareFailsWithoutControllersFile) {
   EXPECT_NE(error.find("/nowhere/cgroup.controllers"), std::string::npos) << error;
 }
 
+TEST(CgroupTree, FreezeAndKillTheWholeTree) {
+  FakeCgroupFs fs;
+  CgroupTree tree("/r", fs);
+  EXPECT_EQ(tree.freeze_all(true), 0);
+  EXPECT_EQ(tree.kill_all(), 0);
+  EXPECT_EQ(tree.freeze_all(false), 0);
+  EXPECT_EQ(fs.writes,
+            (std::vector<std::pair<std::string, std::string>>{{"/r/cairn/cgroup.freeze", "1"},
+                                                              {"/r/cairn/cgroup.kill", "1"},
+                                                              {"/r/cairn/cgroup.freeze", "0"}}));
+}
+
+TEST(CgroupTree, KillAllFallsBackAcrossServices) {
+  FakeCgroupFs fs;
+  fs.write_errors["/r/cairn/cgroup.kill"] = ENOENT;
+  fs.dirs = {"/r/cairn", "/r/cairn/a", "/r/cairn/b"};
+  fs.files["/r/cairn/cgroup.procs"] = "";
+  fs.files["/r/cairn/a/cgroup.procs"] = "11\n";
+  fs.files["/r/cairn/b/cgroup.procs"] = "22\n23\n";
+  CgroupTree tree("/r", fs);
+  EXPECT_EQ(tree.kill_all(), 0);
+  std::set<pid_t> killed;
+  for (auto [pid, signal] : fs.kills) killed.insert(pid);
+  EXPECT_EQ(killed, (std::set<pid_t>{11, 22, 23}));
+}
+
 TEST(ServiceCgroup, OpenRejectsBadNames) {
   Opened o;
   for (const char* name : {"", ".", "..", "a/b"}) {
