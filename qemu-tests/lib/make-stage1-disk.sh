@@ -3,10 +3,11 @@
 # the image builder does (erofs + dm-verity hash tree, ext4 data, vfat boot, GPT by sfdisk),
 # without loop devices or mounts. For the stage 1 QEMU tests, which must not depend on a full
 # image build.
-#   make-stage1-disk.sh ROOTDIR OUTDIR [DATA_MIB]
+#   make-stage1-disk.sh ROOTDIR OUTDIR [DATA_MIB] [gpt|mbr]
+# mbr: the Raspberry Pi layout (disk signature 0x2d8a4c6e, PARTUUIDs 2d8a4c6e-01..04).
 # Writes OUTDIR/disk.img and OUTDIR/disk.env (ROOTHASH=, HASHOFFSET=, ROOT_OFFSET=).
 set -euo pipefail
-rootdir=$1 out=$2 data_mib=${3:-48}
+rootdir=$1 out=$2 data_mib=${3:-48} table=${4:-gpt}
 mkdir -p "$out"
 rm -f "$out"/root.img "$out"/data.img "$out"/boot.img "$out"/disk.img
 
@@ -27,7 +28,17 @@ mkfs.vfat -n CAIRNBOOT -i 12345678 "$out/boot.img" >/dev/null
 
 total=$(( 1 + 16 + root_mib + root_mib + data_mib + 1 ))
 truncate -s "${total}M" "$out/disk.img"
-sfdisk --quiet --no-reread --no-tell-kernel "$out/disk.img" <<SFDISK
+if [ "$table" = mbr ]; then
+  sfdisk --quiet --no-reread --no-tell-kernel "$out/disk.img" <<SFDISK
+label: dos
+label-id: 0x2d8a4c6e
+start=1MiB, size=16MiB, type=c
+size=${root_mib}MiB, type=83
+size=${root_mib}MiB, type=83
+size=${data_mib}MiB, type=83
+SFDISK
+else
+  sfdisk --quiet --no-reread --no-tell-kernel "$out/disk.img" <<SFDISK
 label: gpt
 label-id: 2d8a4c6e-0000-4000-8000-00000000d15c
 start=1MiB, size=16MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=2d8a4c6e-0000-4000-8000-000000000001, name=cairn-boot
@@ -35,6 +46,7 @@ size=${root_mib}MiB, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=2d8a4c6e-00
 size=${root_mib}MiB, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=2d8a4c6e-0000-4000-8000-000000000003, name=cairn-root-b
 size=${data_mib}MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=2d8a4c6e-0000-4000-8000-000000000004, name=cairn-data
 SFDISK
+fi
 dd if="$out/boot.img" of="$out/disk.img" bs=1M seek=1 conv=notrunc status=none
 dd if="$out/root.img" of="$out/disk.img" bs=1M seek=17 conv=notrunc status=none
 dd if="$out/data.img" of="$out/disk.img" bs=1M seek=$((17 + 2 * root_mib)) conv=notrunc status=none
