@@ -61,8 +61,7 @@ void parse_softdep(const std::vector<std::string>& tokens, size_t from,
                    std::vector<std::string>& pre, std::vector<std::string>& post,
                    const std::string& file, int line, bool lenient = false) {
   // Some modules declare MODULE_SOFTDEP("gcm") without "pre:"; in a module's own .modinfo
-  // (lenient) those count as "pre:", as modprobe does not reject them either. A
-  // modules.softdep file (strict) must be well formed.
+  // (lenient) those count as "pre:", as modprobe does not reject them either.
   std::vector<std::string>* into = lenient ? &pre : nullptr;
   for (size_t i = from; i < tokens.size(); ++i) {
     if (tokens[i] == "pre:") {
@@ -121,7 +120,9 @@ void ModuleIndex::add_modules_softdep(std::string_view text, const std::string& 
       fail(file, line, "expected 'softdep MODULE pre: ... post: ...'");
     }
     Module& m = modules_[module_name(tokens[1])];
-    parse_softdep(tokens, 2, m.pre, m.post, file, line);
+    // depmod copies a module's MODULE_SOFTDEP("gcm") without "pre:" (cifs does this) into
+    // modules.softdep as is: read it the way the .modinfo path does.
+    parse_softdep(tokens, 2, m.pre, m.post, file, line, /*lenient=*/true);
   });
 }
 

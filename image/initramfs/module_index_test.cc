@@ -69,6 +69,14 @@ TEST(ModuleIndex, SoftdepThroughAliasesLoadsBefore) {
   EXPECT_LT(index_of(r.paths, "kernel/arch/x86/crypto/crc32c-intel.ko"), 5u);
 }
 
+TEST(ModuleIndex, SoftdepWithoutPrePostCountsAsPre) {
+  ModuleIndex index;
+  index.add_modules_dep(kDep, "modules.dep");
+  index.add_modules_softdep("softdep virtio_blk crc16\n", "modules.softdep");  // as cifs has
+  auto r = index.resolve({"virtio_blk"});
+  EXPECT_EQ(r.paths.front(), "kernel/lib/crc16.ko");
+}
+
 TEST(ModuleIndex, SoftdepPostLoadsAfter) {
   ModuleIndex index;
   index.add_modules_dep(kDep, "modules.dep");
@@ -109,7 +117,8 @@ TEST(ModuleIndex, MalformedLinesNameFileAndLine) {
   EXPECT_THROW(index.add_modules_dep("/abs/a.ko:\n", "f"), std::runtime_error);
   EXPECT_THROW(index.add_modules_dep("kernel/../a.ko:\n", "f"), std::runtime_error);
   EXPECT_THROW(index.add_modules_dep("a.ko: notamodule\n", "f"), std::runtime_error);
-  EXPECT_THROW(index.add_modules_softdep("softdep a b\n", "f"), std::runtime_error);
+  EXPECT_THROW(index.add_modules_softdep("softdep\n", "f"), std::runtime_error);
+  EXPECT_THROW(index.add_modules_softdep("nosoftdep a pre: b\n", "f"), std::runtime_error);
   EXPECT_THROW(index.add_modules_alias("alias x\n", "f"), std::runtime_error);
 }
 
