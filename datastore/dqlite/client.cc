@@ -150,6 +150,21 @@ class ClientImpl final : public Client {
                                 protocol::kClusterFormatV1);
   }
 
+  void add_node(uint64_t id, const std::string& address) override {
+    out_.clear();
+    wire::encode_add(out_, id, address);
+    wire::decode_empty(roundtrip(protocol::kResponseEmpty).body);
+  }
+
+  void assign_role(uint64_t id, int role) override {
+    if (role < 0 || role > 2) {
+      throw Error(kErrUsage, "dqlite role must be 0 (voter), 1 (standby) or 2 (spare)");
+    }
+    out_.clear();
+    wire::encode_assign(out_, id, static_cast<uint64_t>(role));
+    wire::decode_empty(roundtrip(protocol::kResponseEmpty).body);
+  }
+
   void reconnect() override {
     conn_.close();
     auto deadline = Clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);

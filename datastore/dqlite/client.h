@@ -112,6 +112,12 @@ class Client {
   virtual NodeInfo leader() = 0;
   virtual std::vector<NodeInfo> cluster() = 0;
 
+  // Cluster membership, sent to the leader: ADD makes `id` a spare member reachable at
+  // `address`; ASSIGN gives it a role (0 voter, 1 standby, 2 spare; dqlite first catches the
+  // node up). Node::start uses these to join a cluster.
+  virtual void add_node(uint64_t id, const std::string& address) = 0;
+  virtual void assign_role(uint64_t id, int role) = 0;
+
   // Drops the current connection (if any), finds the leader again, re-opens the database
   // and re-prepares every live statement. An open transaction is lost: after a retryable
   // error the caller retries its whole transaction. Throws Error like connect().

@@ -9,6 +9,7 @@ extern "C" {
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -91,6 +92,15 @@ void probe_bind(const std::string& a) {
   int err = errno;
   ::close(fd);
   if (rc != 0) fail("cannot bind " + a + ": " + std::strerror(err));
+}
+
+// libdqlite/libraft write to peer sockets without MSG_NOSIGNAL: a peer that went away
+// would kill the whole process with SIGPIPE. Ignore it unless the program chose a handler.
+void ignore_sigpipe() {
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    ::signal(SIGPIPE, SIG_IGN);
+  }
 }
 
 class NodeImpl final : public Node {
@@ -193,17 +203,36 @@ std::string library_version() {
 std::unique_ptr<Node> Node::start(const NodeOptions& options) {
   if (options.id == 0) fail("node id must be > 0");
   check_bind_address(options.bind_address);
-  if (!options.join.empty()) {
-    fail("joining an existing cluster is not supported by this build (single-node only)");
+  if (!options.join.empty() && options.id == 1) {
+    fail("node id 1 always bootstraps its own cluster in dqlite; a joining node needs id > 1");
   }
+  ignore_sigpipe();
   probe_bind(options.bind_address);
   DataDir dir = DataDir::prepare(options.data_dir);
-  if (dir.fresh() && options.id != 1) {
+  const bool join = dir.fresh() && !options.join.empty();
+  if (dir.fresh() && options.id != 1 && !join) {
     fail("node id " + std::to_string(options.id) + " has no raft state in " + options.data_dir +
-         " and dqlite bootstraps a new cluster only as node 1");
+         " and dqlite bootstraps a new cluster only as node 1 (give join addresses)");
   }
   auto node = std::make_unique<NodeImpl>(options.id, options.bind_address, std::move(dir));
   node->start(options);
+  if (join) {
+    // A fresh node joins through the cluster's leader; later restarts find the
+    // membership in their own raft state and ignore `join`.
+    try {
+      ClientOptions co;
+      co.addresses = options.join;
+      co.connect_timeout_ms = 30000;
+      co.request_timeout_ms = 60000;
+      auto leader = Client::connect(co);
+      leader->add_node(options.id, options.bind_address);
+      leader->assign_role(options.id, 0);
+    } catch (const Error& e) {
+      node->stop();
+      fail("cannot join the cluster as node " + std::to_string(options.id) + " at " +
+           options.bind_address + ": " + e.what());
+    }
+  }
   try {
     verify_serving(*node, options);
   } catch (const Error& e) {

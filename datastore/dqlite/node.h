@@ -19,7 +19,10 @@ struct NodeOptions {
   // connections only from its own process) or "ipv4:port". dqlite 1.11 cannot bind a
   // filesystem unix socket: "/path" is refused with an error saying so.
   std::string bind_address;
-  std::vector<std::string> join;  // existing cluster members to join (empty = bootstrap)
+  // Members of an existing cluster ("ipv4:port"): a fresh node with id > 1 joins through
+  // them as a voter. Ignored once the data dir has raft state. Multi-node clusters need
+  // ipv4 addresses: libdqlite 1.11 accepts unix connections only from its own process.
+  std::vector<std::string> join;
   // Raft snapshot tuning (0 = dqlite's default: threshold 1024, trailing 8192). A snapshot
   // writes the whole database to disk, so a larger threshold trades memory for write speed.
   unsigned snapshot_threshold = 0;
@@ -29,7 +32,8 @@ struct NodeOptions {
 class Node {
  public:
   // Throws std::runtime_error with a clear message (data dir unusable, foreign or corrupt
-  // data, address in use, ...).
+  // data, address in use, ...). Sets SIGPIPE to SIG_IGN if it is SIG_DFL: libdqlite writes
+  // to peer sockets without MSG_NOSIGNAL.
   static std::unique_ptr<Node> start(const NodeOptions& options);
   virtual ~Node() = default;
 
