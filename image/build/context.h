@@ -53,6 +53,10 @@ struct BuildContext {
   std::filesystem::path kernel_image;  // work/vmlinuz (uncompressed PE Image on arm64)
 
   // install stage
+  // Boot-only files moved out of the tree (they belong on the boot partition, not the root):
+  // systemd-boot/ (usr/lib/systemd/boot/efi), dtbs/ (usr/lib/linux-image-<v>),
+  // raspi-firmware/ (usr/lib/raspi-firmware).
+  std::filesystem::path boot_assets;
   std::vector<std::string> installed_binaries;  // paths inside the image
   std::vector<std::string> installed_services;
 

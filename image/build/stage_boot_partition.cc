@@ -55,8 +55,8 @@ std::string cmdline(const BuildContext& ctx, char slot) {
 
 void uefi_tree(BuildContext& ctx, const fs::path& dir) {
   bool x86 = ctx.recipe.arch == Arch::kX86_64;
-  fs::path efi = ctx.rootfs / "usr/lib/systemd/boot/efi" /
-                 (x86 ? "systemd-bootx64.efi" : "systemd-bootaa64.efi");
+  fs::path efi =
+      ctx.boot_assets / "systemd-boot" / (x86 ? "systemd-bootx64.efi" : "systemd-bootaa64.efi");
   copy_in(efi, dir / "EFI/BOOT" / (x86 ? "BOOTX64.EFI" : "BOOTAA64.EFI"));
   copy_in(ctx.kernel_image, dir / "cairn/vmlinuz");
   copy_in(ctx.initramfs, dir / "cairn/initramfs.img");
@@ -71,7 +71,7 @@ void uefi_tree(BuildContext& ctx, const fs::path& dir) {
 }
 
 void rpi_tree(BuildContext& ctx, const fs::path& dir) {
-  fs::path firmware = ctx.rootfs / "usr/lib/raspi-firmware";
+  fs::path firmware = ctx.boot_assets / "raspi-firmware";
   if (!fs::is_directory(firmware))
     throw std::runtime_error("raspi-firmware is not in the rootfs (" + firmware.string() + ")");
   for (const auto& e : fs::directory_iterator(firmware)) {
@@ -79,7 +79,7 @@ void rpi_tree(BuildContext& ctx, const fs::path& dir) {
     if (e.is_regular_file() && (ext == ".elf" || ext == ".dat" || ext == ".bin"))
       copy_in(e.path(), dir / e.path().filename());
   }
-  fs::path dtbs = ctx.rootfs / "usr/lib" / ("linux-image-" + ctx.kernel_version) / "broadcom";
+  fs::path dtbs = ctx.boot_assets / "dtbs/broadcom";
   if (!fs::is_directory(dtbs))
     throw std::runtime_error("kernel " + ctx.kernel_version + " ships no broadcom device trees (" +
                              dtbs.string() + ")");
@@ -93,7 +93,7 @@ void rpi_tree(BuildContext& ctx, const fs::path& dir) {
     pi4 = pi4 || name == "bcm2711-rpi-4-b.dtb";
   }
   if (!pi4) throw std::runtime_error("kernel has no bcm2711-rpi-4-b.dtb");
-  fs::path overlays = ctx.rootfs / "usr/lib" / ("linux-image-" + ctx.kernel_version) / "overlays";
+  fs::path overlays = ctx.boot_assets / "dtbs/overlays";
   if (fs::is_directory(overlays))
     run({"cp", "-a", (overlays / ".").string(), (dir / "overlays").string()});
   else

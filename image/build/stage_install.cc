@@ -176,7 +176,22 @@ void normalize_times(const fs::path& root, int64_t epoch) {
     touch(it->path());
 }
 
+static void move_boot_assets(BuildContext& ctx) {
+  ctx.boot_assets = ctx.work / "boot-assets";
+  fs::create_directories(ctx.boot_assets);
+  const std::pair<std::string, const char*> moves[] = {
+      {"usr/lib/systemd/boot/efi", "systemd-boot"},
+      {"usr/lib/linux-image-" + ctx.kernel_version, "dtbs"},
+      {"usr/lib/raspi-firmware", "raspi-firmware"},
+  };
+  for (const auto& [from, to] : moves) {
+    fs::path source = ctx.rootfs / from;
+    if (fs::is_directory(source)) fs::rename(source, ctx.boot_assets / to);
+  }
+}
+
 void stage_install(BuildContext& ctx) {
+  move_boot_assets(ctx);
   install_binaries(ctx);
   install_services(ctx);
   apply_overlays(ctx);
