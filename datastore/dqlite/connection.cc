@@ -138,6 +138,7 @@ Connection& Connection::operator=(Connection&& other) noexcept {
     in_ = std::move(other.in_);
     begin_ = std::exchange(other.begin_, 0);
     end_ = std::exchange(other.end_, 0);
+    awaiting_reply_ = std::exchange(other.awaiting_reply_, false);
   }
   return *this;
 }
@@ -197,6 +198,7 @@ void Connection::send(std::span<const uint8_t> bytes, Clock::time_point deadline
       fail(address_, "send", err);
     }
   }
+  awaiting_reply_ = true;
 }
 
 void Connection::fill(size_t need, Clock::time_point deadline) {
@@ -208,6 +210,10 @@ void Connection::fill(size_t need, Clock::time_point deadline) {
     begin_ = 0;
   }
   if (in_.size() < need) in_.resize(need);
+  if (awaiting_reply_) {
+    awaiting_reply_ = false;
+    wait(POLLIN, deadline);
+  }
   while (end_ < need) {
     ssize_t n = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
     if (n > 0) {

@@ -51,6 +51,9 @@ class Connection {
   std::vector<uint8_t> in_;  // received bytes in [begin_, end_)
   size_t begin_ = 0;
   size_t end_ = 0;
+  // Set by send(): the answer cannot be there yet, so the next read polls first instead of
+  // paying for a recv() that would fail with EAGAIN.
+  bool awaiting_reply_ = false;
 };
 
 }  // namespace cairn::dqlite
