@@ -279,12 +279,17 @@ bool InitUnderTest::wait_for(const std::function<bool()>& condition,
 
 bool InitUnderTest::wait_console(const std::string& needle,
                                  std::chrono::milliseconds timeout) const {
-  return wait_for([&] { return console().find(needle) != std::string::npos; }, timeout);
+  auto found = [&] { return console().find(needle) != std::string::npos; };
+  // A cairn-init that is gone will print nothing more: fail fast instead of at the deadline.
+  wait_for([&] { return found() || !running(); }, timeout);
+  return found();
 }
 
 bool InitUnderTest::wait_event(const std::string& service, const std::string& what, size_t times,
                                std::chrono::milliseconds timeout) const {
-  return wait_for([&] { return count(service, what) >= times; }, timeout);
+  auto done = [&] { return count(service, what) >= times; };
+  wait_for([&] { return done() || !running(); }, timeout);
+  return done();
 }
 
 void InitUnderTest::signal(int signo) const {
