@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -192,6 +193,38 @@ TEST_F(CairnctlEndToEnd, PoweroffStopsTheSupervisor) {
   ASSERT_GE(status, 0) << "cairn-init still running; console:\n" << init_.console();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << init_.console();
   EXPECT_TRUE(init_.service_pids("db").empty());
+}
+
+}  // namespace
+}  // namespace cairn::init
+
+namespace cairn::init {
+namespace {
+
+// `cairn-init --check DIR`: every diagnostic with file:line:col, a summary, exit 1.
+TEST(CairnInitCheck, ReportsInvalidFilesAndExitsNonZero) {
+  std::string out_path = "/tmp/cairn-check-out-" + std::to_string(getpid());
+  std::string command =
+      std::string(CAIRN_INIT) + " --check " + CAIRN_FIXTURES "/e2e > " + out_path + " 2>&1";
+  int status = std::system(command.c_str());
+  std::ifstream in(out_path);
+  std::string out((std::istreambuf_iterator<char>(in)), {});
+  unlink(out_path.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  EXPECT_NE(out.find("/e2e/broken.toml:4:10: error: restart.policy: unknown policy \"sometimes\""),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("4 services, 3 valid, 1 invalid"), std::string::npos) << out;
+
+  // The shipped examples are all valid.
+  command = std::string(CAIRN_INIT) + " --check " + CAIRN_FIXTURES "/../../../services > " +
+            out_path + " 2>&1";
+  status = std::system(command.c_str());
+  std::ifstream in2(out_path);
+  std::string out2((std::istreambuf_iterator<char>(in2)), {});
+  unlink(out_path.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out2;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "init/config/args_file.h"
 #include "init/config/service_dir.h"
 #include "init/config/service_file.h"
 
@@ -26,5 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto loaded = cairn::init::check_services(std::move(set));
   (void)loaded.graph.start_order();
+  // The same bytes as an args file: every argument is non-empty, left-trimmed, not a comment.
+  for (const auto& arg : cairn::init::parse_args_text(text)) {
+    if (arg.empty() || arg[0] == '#' || arg.front() == ' ') std::abort();
+  }
   return 0;
 }
