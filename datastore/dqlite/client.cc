@@ -266,6 +266,7 @@ class ClientImpl final : public Client {
   // right after a node starts.
   Connection find_leader(Clock::time_point deadline) {
     std::string last_error = "no address tried";
+    bool informative = false;  // last_error is not just a timeout
     for (;;) {
       for (const std::string& address : options_.addresses) {
         try {
@@ -287,7 +288,10 @@ class ClientImpl final : public Client {
           return c;
         } catch (const Error& e) {
           if (e.code() == kErrUsage) throw;
-          last_error = e.what();
+          // A timeout on a retry must not hide a more telling earlier error (a peer that
+          // speaks something other than dqlite, a refused connection, ...).
+          if (e.code() != kErrTimeout || !informative) last_error = e.what();
+          informative = informative || e.code() != kErrTimeout;
         }
       }
       if (Clock::now() + kLeaderPoll >= deadline) break;

@@ -1,5 +1,12 @@
 // The wire client against a real embedded dqlite node in a temporary directory.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstring>
 
 #include <cmath>
 #include <limits>
@@ -332,6 +339,101 @@ TEST(ClientConnect, UnreachableAddressTimesOut) {
     EXPECT_NE(std::string(e.what()).find(co.addresses[0]), std::string::npos) << e.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+// A listening abstract socket that we control, standing in for a broken server.
+class FakeServer {
+ public:
+  FakeServer() : address_(testing::unique_address()) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::memcpy(sa.sun_path + 1, address_.data() + 1, address_.size() - 1);
+    socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size());
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), len) != 0 || ::listen(fd_, 16) != 0) {
+      throw std::runtime_error("fake server: bind/listen failed");
+    }
+  }
+  ~FakeServer() {
+    if (thread_.joinable()) thread_.join();
+    ::close(fd_);
+  }
+  const std::string& address() const { return address_; }
+
+  // Accepts one connection, reads the handshake and one request, writes `reply`, and keeps
+  // the connection open until the client closes it.
+  void answer_once(std::vector<uint8_t> reply) {
+    thread_ = std::thread([this, reply] {
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) return;
+      uint8_t buf[24];
+      size_t got = 0;
+      while (got < sizeof buf) {
+        ssize_t n = ::read(c, buf + got, sizeof buf - got);
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+      }
+      if (::write(c, reply.data(), reply.size()) < 0) {
+        ::close(c);
+        return;
+      }
+      while (::read(c, buf, sizeof buf) > 0) {
+      }
+      ::close(c);
+    });
+  }
+
+ private:
+  std::string address_;
+  int fd_ = -1;
+  std::thread thread_;
+};
+
+TEST(ClientConnect, SilentServerTimesOut) {
+  FakeServer server;  // listens but never accepts nor answers
+  ClientOptions co;
+  co.addresses = {server.address()};
+  co.connect_timeout_ms = 500;
+  try {
+    Client::connect(co);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), kErrTimeout);
+    EXPECT_NE(std::string(e.what()).find("timed out"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ClientConnect, GarbageResponseIsAProtocolError) {
+  FakeServer server;
+  // A header announcing a 2^32-1 word body: rejected before allocating anything.
+  server.answer_once({0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0});
+  ClientOptions co;
+  co.addresses = {server.address()};
+  co.connect_timeout_ms = 1000;
+  try {
+    Client::connect(co);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeds the limit"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ClientConnect, WrongResponseTypeIsAProtocolError) {
+  FakeServer server;
+  // A RESULT where LEADER expects SERVER.
+  std::vector<uint8_t> reply = {2, 0, 0, 0, 6, 0, 0, 0};
+  reply.resize(reply.size() + 16, 0);
+  server.answer_once(reply);
+  ClientOptions co;
+  co.addresses = {server.address()};
+  co.connect_timeout_ms = 1000;
+  try {
+    Client::connect(co);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unexpected response type 6"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
