@@ -116,16 +116,20 @@ TEST_F(RealCgroupTest, CgroupNamespaceIsRootedAtTheServiceCgroup) {
 }
 
 TEST_F(RealCgroupTest, NonLeafCgroupIsRejectedAtClone) {
-  // Enabling a controller makes svc an inner node; the kernel refuses to place tasks there.
-  if ((tree_->controllers() & kCgroupPids) == 0) {
-    GTEST_SKIP() << "pids controller not delegated here (have: \""
+  // A domain controller (memory) enabled below svc makes it an inner node; the kernel
+  // refuses to place tasks there ("no internal processes"). Threaded controllers such as
+  // pids would not.
+  if ((tree_->controllers() & kCgroupMemory) == 0) {
+    GTEST_SKIP() << "memory controller not delegated here (have: \""
                  << format_cgroup_controllers(tree_->controllers()) << "\")";
   }
-  ASSERT_EQ(real_cgroup_fs().write_file(cgroup_.path() + "/cgroup.subtree_control", "+pids"), 0);
+  ASSERT_EQ(real_cgroup_fs().write_file(cgroup_.path() + "/cgroup.subtree_control", "+memory"), 0);
   SpawnResult result = start_sleeper();
   EXPECT_FALSE(result.ok());
+  EXPECT_STREQ(result.stage, "clone");
   EXPECT_EQ(result.error, EBUSY);
-  real_cgroup_fs().write_file(cgroup_.path() + "/cgroup.subtree_control", "-pids");
+  if (result.ok()) finish(result);
+  real_cgroup_fs().write_file(cgroup_.path() + "/cgroup.subtree_control", "-memory");
 }
 
 TEST_F(RealCgroupTest, KillAllEmptiesTheCgroup) {
@@ -243,7 +247,8 @@ TEST_F(RealCgroupTest, ChildStuckBeforeExecTimesOutAndIsKilled) {
   EXPECT_EQ(result.error, ETIMEDOUT);
   // SIGKILL reaches frozen tasks: the child is gone and already reaped.
   EXPECT_TRUE(wait_populated(cgroup_, false));
-  EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
+  pid_t stray = waitpid(-1, nullptr, WNOHANG);
+  EXPECT_EQ(stray, -1) << "unreaped child " << stray;
   cgroup_.freeze(false);
 }
 
