@@ -14,6 +14,8 @@ TEST(Pid1Boot, DependencyAndReadinessOrderingForEveryReadyType) {
   InitUnderTest init("order");
   ASSERT_TRUE(init.start());
   ASSERT_TRUE(init.wait_console("node ready in", seconds(60))) << init.console();
+  // late (ready type none) is ready at spawn: its own first line may come a moment later.
+  ASSERT_TRUE(init.wait_event("late", "start")) << init.console();
   // Each dependent starts only after what it requires reported ready.
   for (auto [before, after] : {std::pair{"db", "api"},
                                {"api", "web"},
@@ -52,6 +54,7 @@ TEST(Pid1Boot, GroupStartsMembersInOrderAndStopsThemInReverse) {
   EXPECT_GT(init.first("third", "start"), 0);
   EXPECT_LE(init.first("second", "ready"), init.first("user", "start"));
   ASSERT_TRUE(init.wait_console("node ready in"));
+  ASSERT_TRUE(init.wait_event("third", "start"));
   init.signal(SIGTERM);
   ASSERT_NE(init.wait_exit(seconds(60)), -1) << init.console();
   long long user = init.first("user", "stop"), third = init.first("third", "stop");

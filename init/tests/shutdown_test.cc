@@ -10,6 +10,14 @@ namespace {
 
 using std::chrono::seconds;
 
+// Ready type none means ready at spawn: wait until each has installed its SIGTERM handler
+// (it records "start" right after).
+void wait_all_started(const InitUnderTest& init) {
+  for (const char* s : {"base", "middle", "top", "stubborn"}) {
+    ASSERT_TRUE(init.wait_event(s, "start")) << s << "\n" << init.console();
+  }
+}
+
 void expect_reverse_order(const InitUnderTest& init) {
   long long top = init.first("top", "stop"), middle = init.first("middle", "stop");
   long long base = init.first("base", "stop"), stubborn = init.first("stubborn", "stop");
@@ -28,6 +36,7 @@ TEST(Pid1Shutdown, ReverseDependencyOrderWithinStopTimeouts) {
   InitUnderTest init("shutdown");
   ASSERT_TRUE(init.start());
   ASSERT_TRUE(init.wait_console("node ready in", seconds(60))) << init.console();
+  wait_all_started(init);
   auto t0 = std::chrono::steady_clock::now();
   init.signal(SIGTERM);
   int status = init.wait_exit(seconds(60));
@@ -44,6 +53,7 @@ TEST(DevMode, SigtermStopsEverythingInOrderAndExitsZero) {
   InitUnderTest init("shutdown", InitUnderTest::Mode::Dev);
   ASSERT_TRUE(init.start());
   ASSERT_TRUE(init.wait_console("node ready in", seconds(60))) << init.console();
+  wait_all_started(init);
   EXPECT_NE(init.console().find("development mode"), std::string::npos);
   init.signal(SIGTERM);
   int status = init.wait_exit(seconds(60));
