@@ -34,6 +34,7 @@ struct Config {
   double seconds = 3;
   size_t value_bytes = 256;
   unsigned snapshot_threshold = 0;
+  unsigned snapshot_trailing = 0;
   uint64_t preload = 0;  // rows written before the scenarios (a realistic database size)
   bool keep_dir = false;
 };
@@ -118,6 +119,8 @@ Config parse(int argc, char** argv) {
       c.seconds = std::atof(next().c_str());
     } else if (a == "--value-bytes") {
       c.value_bytes = static_cast<size_t>(std::atol(next().c_str()));
+    } else if (a == "--snapshot-trailing") {
+      c.snapshot_trailing = static_cast<unsigned>(std::atol(next().c_str()));
     } else if (a == "--preload") {
       c.preload = static_cast<uint64_t>(std::atoll(next().c_str()));
     } else if (a == "--snapshot-threshold") {
@@ -125,7 +128,7 @@ Config parse(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: bench-dqlite [--dir DIR] [--seconds S] [--value-bytes N] "
-                   "[--snapshot-threshold N] [--preload ROWS]\n");
+                   "[--snapshot-threshold N] [--snapshot-trailing N] [--preload ROWS]\n");
       std::exit(2);
     }
   }
@@ -161,6 +164,19 @@ double dsync_writes_per_second(const std::string& dir, double seconds) {
   return static_cast<double>(n) / s;
 }
 
+// Resident set size of this process (node + client) in MiB.
+double rss_mib() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  double kib = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::atof(line + 6);
+  }
+  std::fclose(f);
+  return kib / 1024;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,8 +184,9 @@ int main(int argc, char** argv) {
   NodeOptions no;
   no.data_dir = cfg.dir + "/node";
   no.bind_address = "@bench-dqlite-" + std::to_string(::getpid());
-  if (cfg.snapshot_threshold != 0) {
-    no.snapshot_threshold = cfg.snapshot_threshold;
+  no.snapshot_threshold = cfg.snapshot_threshold;
+  no.snapshot_trailing = cfg.snapshot_trailing;
+  if (cfg.snapshot_threshold != 0 && cfg.snapshot_trailing == 0) {
     no.snapshot_trailing = std::max(8192u, cfg.snapshot_threshold);
   }
   try {
@@ -337,8 +354,13 @@ int main(int argc, char** argv) {
       return c->query_sql("SELECT name, value, rev FROM kv LIMIT 10000").rows.size();
     });
     print(r);
-    std::printf("\n%lld rows in the table at the end\n",
-                static_cast<long long>(std::get<int64_t>(total.rows[0][0])));
+    Rows pages = c->query_sql("PRAGMA page_count");
+    Rows page_size = c->query_sql("PRAGMA page_size");
+    double db_mib = static_cast<double>(std::get<int64_t>(pages.rows.at(0).at(0)) *
+                                        std::get<int64_t>(page_size.rows.at(0).at(0))) /
+                    (1024.0 * 1024.0);
+    std::printf("\n%lld rows in the table at the end; database %.1f MiB; process RSS %.1f MiB\n",
+                static_cast<long long>(std::get<int64_t>(total.rows[0][0])), db_mib, rss_mib());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench-dqlite: %s\n", e.what());
     return 1;
