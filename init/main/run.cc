@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -86,7 +87,7 @@ struct Runtime {
   // a slow or fixed-up data partition may come later).
   void try_log_dir() noexcept {
     if (logs->set_log_dir(kDefaultLogDir)) {
-      sys::console_log(std::string("service logs in ") + kDefaultLogDir);
+      sys::console_log("service logs in /var/log/cairn");
       return;
     }
     if (++log_dir_attempts >= kLogDirAttempts) {
@@ -121,9 +122,10 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
   handlers.power = [&rt](sys::PowerAction a) { rt.begin_shutdown(a); };
   handlers.reload = [&rt] { rt.reload(); };
   handlers.ignored = [&rt](int signo) {
-    if (rt.ignored_signals++ < kMaxIgnoredSignalLogs) {
-      sys::console_log("ignoring signal " + std::to_string(signo));
-    }
+    if (rt.ignored_signals++ >= kMaxIgnoredSignalLogs) return;
+    char line[48];
+    std::snprintf(line, sizeof line, "ignoring signal %d", signo);
+    sys::console_log(line);
   };
   sys::Pid1Signals signals(rt.loop, std::move(handlers));
   bool signals_ok = signals.start();

@@ -425,6 +425,16 @@ void Engine::Impl::update_groups() noexcept {
   for (auto& [name, gp] : units) {
     Unit& g = *gp;
     if (!g.is_group || !g.valid() || g.state == S::Invalid) continue;
+    try {
+      update_group(g, now);
+    } catch (...) {
+      // Only the messages allocate; the state is recomputed on the next change.
+    }
+  }
+}
+
+void Engine::Impl::update_group(Unit& g, int64_t now) {
+  {
     bool all_ready = true, all_down = true, any_failed = false, any_stopping = false;
     bool any_backoff = false, any_starting = false, any_wanted = false, any_running = false;
     std::string failed_error;
@@ -466,7 +476,7 @@ void Engine::Impl::update_groups() noexcept {
     }
     g.wanted = any_wanted;
     if (g.timeline.started_ms < 0) g.timeline.started_ms = started;
-    if (next == g.state) continue;
+    if (next == g.state) return;
     g.state = next;
     g.since_ms = now;
     g.error = next == S::Failed ? failed_error : std::string();

@@ -111,6 +111,7 @@ struct Engine::Impl {
   void restart_unit(Unit& u) noexcept;
   void compute_edges();
   void update_groups() noexcept;
+  void update_group(Unit& g, int64_t now);  // may throw std::bad_alloc (messages)
   void check_node_ready() noexcept;
   void check_shutdown_done() noexcept;
 };
