@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -41,6 +42,8 @@ std::string ns_of(pid_t pid, const char* ns) {
 
 TEST(Pid1Isolation, NamespacesSeccompAndNoLeakedFds) {
   InitUnderTest init("isolation");
+  // Operator flags file: appended to exec at start (here: two harmless extra actions).
+  std::ofstream(init.dir() + "/notified.args") << "# comment\nsleep\n\n  10  \n";
   ASSERT_TRUE(init.start());
   ASSERT_TRUE(init.wait_console("node ready in", seconds(60))) << init.console();
   ASSERT_TRUE(init.wait_event("boxed", "inspected")) << init.console();
@@ -63,6 +66,9 @@ TEST(Pid1Isolation, NamespacesSeccompAndNoLeakedFds) {
   std::string notified = read_text(init.dir() + "/notified.inspect");
   EXPECT_EQ(fds(notified), (std::set<std::string>{"0", "1", "2"})) << notified;
   EXPECT_EQ(field(notified, "Seccomp:\t"), "0");
+  EXPECT_EQ(field(notified, "env GREETING="), "hello from the service file") << notified;
+  EXPECT_NE(field(notified, "env PATH="), "") << notified;
+  EXPECT_NE(notified.find("arg notify-ready\narg sleep\narg 10\n"), std::string::npos) << notified;
   std::string fdready = read_text(init.dir() + "/fdready.inspect");
   EXPECT_EQ(fds(fdready), (std::set<std::string>{"0", "1", "2", "5"})) << fdready;
 }

@@ -18,7 +18,8 @@
 //   exit CODE           exit now with CODE (records "exit CODE")
 //   orphans N           make N orphans (double fork) that exit after ~50 ms; records
 //                       "orphans N" once all are detached
-//   inspect FILE        write namespaces, seccomp/no_new_privs, hostname, open fds to FILE
+//   inspect FILE        write namespaces, seccomp/no_new_privs, hostname, argv, $GREETING,
+//                       $PATH and the open fds to FILE
 //   alloc MIB           touch MIB MiB of memory (records "alloc-done" if it survives)
 //   signal-pid1 N       send a storm of N rounds of harmless signals to PID 1
 //   stubborn-child      fork a child that ignores SIGTERM and sleeps (a cgroup leftover)
@@ -50,6 +51,7 @@ std::string g_name = "service";
 std::string g_record;
 std::string g_term = "exit";
 std::vector<int> g_listeners;
+std::vector<std::string> g_argv;
 
 long long now_ms() {
   timespec ts;
@@ -126,6 +128,10 @@ void inspect(const std::string& file) {
   gethostname(host, sizeof host - 1);
   out += std::string("hostname ") + host + "\n";
   out += "pid " + std::to_string(getpid()) + "\n";
+  for (const std::string& a : g_argv) out += "arg " + a + "\n";
+  if (const char* greeting = getenv("GREETING"))
+    out += std::string("env GREETING=") + greeting + "\n";
+  if (const char* path = getenv("PATH")) out += std::string("env PATH=") + path + "\n";
   // Probe a syscall the default seccomp profile denies (harmless when allowed).
   errno = 0;
   long rc = syscall(103 /* SYS_syslog on x86_64 */, 10, nullptr, 0);
@@ -190,6 +196,7 @@ void signal_storm(int rounds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  g_argv.assign(argv, argv + argc);
   int i = 1;
   for (; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
