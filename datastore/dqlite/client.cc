@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "datastore/dqlite/connection.h"
 #include "datastore/dqlite/wire.h"
@@ -51,15 +52,14 @@ class ClientImpl final : public Client {
     wire::encode_finalize(out_, db_id_, s.server_id);
     s.live = false;
     free_.push_back(statement);
-    auto m = roundtrip(protocol::kResponseEmpty);
-    wire::decode_empty(m.body);
+    call(protocol::kResponseEmpty, wire::decode_empty);
   }
 
   ExecResult exec(StatementId statement, const std::vector<Value>& params) override {
     StmtSlot& s = slot(statement);
     out_.clear();
     wire::encode_exec(out_, db_id_, s.server_id, params);
-    return wire::decode_result(roundtrip(protocol::kResponseResult).body);
+    return call(protocol::kResponseResult, wire::decode_result);
   }
 
   Rows query(StatementId statement, const std::vector<Value>& params) override {
@@ -73,7 +73,7 @@ class ClientImpl final : public Client {
     require_db();
     out_.clear();
     wire::encode_exec_sql(out_, db_id_, sql, params);
-    return wire::decode_result(roundtrip(protocol::kResponseResult).body);
+    return call(protocol::kResponseResult, wire::decode_result);
   }
 
   Rows query_sql(const std::string& sql, const std::vector<Value>& params) override {
@@ -140,20 +140,20 @@ class ClientImpl final : public Client {
   NodeInfo leader() override {
     out_.clear();
     wire::encode_leader(out_);
-    return wire::decode_server(roundtrip(protocol::kResponseServer).body);
+    return call(protocol::kResponseServer, wire::decode_server);
   }
 
   std::vector<NodeInfo> cluster() override {
     out_.clear();
     wire::encode_cluster(out_, protocol::kClusterFormatV1);
-    return wire::decode_servers(roundtrip(protocol::kResponseServers).body,
-                                protocol::kClusterFormatV1);
+    return call(protocol::kResponseServers,
+                [](wire::Body b) { return wire::decode_servers(b, protocol::kClusterFormatV1); });
   }
 
   void add_node(uint64_t id, const std::string& address) override {
     out_.clear();
     wire::encode_add(out_, id, address);
-    wire::decode_empty(roundtrip(protocol::kResponseEmpty).body);
+    call(protocol::kResponseEmpty, wire::decode_empty);
   }
 
   void assign_role(uint64_t id, int role) override {
@@ -162,7 +162,7 @@ class ClientImpl final : public Client {
     }
     out_.clear();
     wire::encode_assign(out_, id, static_cast<uint64_t>(role));
-    wire::decode_empty(roundtrip(protocol::kResponseEmpty).body);
+    call(protocol::kResponseEmpty, wire::decode_empty);
   }
 
   void reconnect() override {
@@ -203,13 +203,13 @@ class ClientImpl final : public Client {
   uint32_t open_on_connection(const std::string& database) {
     out_.clear();
     wire::encode_open(out_, database);
-    return wire::decode_db(roundtrip(protocol::kResponseDb).body);
+    return call(protocol::kResponseDb, wire::decode_db);
   }
 
   uint32_t prepare_on_connection(const std::string& sql) {
     out_.clear();
     wire::encode_prepare(out_, db_id_, sql);
-    return wire::decode_stmt(roundtrip(protocol::kResponseStmt).body).id;
+    return call(protocol::kResponseStmt, wire::decode_stmt).id;
   }
 
   // Checks a response's type: FAILURE becomes Error(code, message) with the connection
@@ -242,6 +242,19 @@ class ClientImpl final : public Client {
     Connection::Message m = conn_.receive(deadline);
     check(m, expected);
     return m;
+  }
+
+  // roundtrip() plus decoding: a response body that does not decode means we no longer
+  // understand the server, so the connection is closed like for any protocol error.
+  template <typename Decode>
+  std::invoke_result_t<Decode, wire::Body> call(uint8_t expected, Decode decode) {
+    Connection::Message m = roundtrip(expected);
+    try {
+      return decode(m.body);
+    } catch (const Error&) {
+      conn_.close();
+      throw;
+    }
   }
 
   Rows rows_roundtrip() {

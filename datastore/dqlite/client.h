@@ -1,6 +1,9 @@
 // A C++ client for the dqlite wire protocol (dqlite 1.11 has no public C client): handshake,
-// leader lookup, open, prepare/exec/query with parameters, row batches, failure responses,
-// and a retry on leadership change. One Client is one connection and is NOT thread-safe:
+// leader lookup, open, prepare/exec/query with parameters, row batches, failure responses.
+// Leadership changes surface as retryable() errors; the caller reconnect()s and retries its
+// transaction (no silent automatic retry: after LEADERSHIP_LOST a write's outcome is
+// unknown, only the caller knows whether replaying it is safe).
+// One Client is one connection and is NOT thread-safe:
 // use one per thread (the datastore's writer owns one, readers take from a pool).
 #pragma once
 
@@ -60,7 +63,8 @@ class Error : public std::runtime_error {
 };
 
 struct ClientOptions {
-  std::vector<std::string> addresses;  // "@abstract", "/path/to.sock" or "host:port"
+  // "@abstract", "/path/to.sock" or "host:port", tried in order for leader discovery.
+  std::vector<std::string> addresses;
   int connect_timeout_ms = 5000;
   int request_timeout_ms = 10000;
 };
