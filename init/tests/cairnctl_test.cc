@@ -1,6 +1,7 @@
 // cairn-init observed and driven through cairnctl over its control socket, as PID 1.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -84,6 +85,23 @@ TEST(Cairnctl, StatusStopStartReloadTimelineAndPoweroff) {
   ASSERT_NE(init.wait_exit(seconds(60)), -1) << init.console();
   EXPECT_LT(init.events_of("b", "stop").back().ms, init.events_of("a", "stop").back().ms);
   EXPECT_NE(init.console().find("stopping services (then poweroff)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::init::testing
+
+namespace cairn::init::testing {
+namespace {
+
+TEST(Cairnctl, UnmodifiedSdNotifyClientReportsReadiness) {
+  if (access("/usr/bin/systemd-notify", X_OK) != 0 && access("/bin/systemd-notify", X_OK) != 0) {
+    GTEST_SKIP() << "systemd-notify is not installed";
+  }
+  InitUnderTest init("sdnotify");
+  ASSERT_TRUE(init.start());
+  ASSERT_TRUE(init.wait_console("node ready in", std::chrono::seconds(60))) << init.console();
+  EXPECT_EQ(state_of(init, "daemon"), "ready");
+  // (STATUS= is kept in ServiceStatus::status_text; cairnctl does not show it yet.)
 }
 
 }  // namespace
