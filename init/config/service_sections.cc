@@ -118,7 +118,7 @@ std::optional<std::vector<std::string>> syscall_list(const TomlSection& section,
     if ((*names)[i].empty() ||
         seccomp_syscall_resolve_name((*names)[i].c_str()) == __NR_SCMP_ERROR) {
       section.error_at(*array.get(i), key,
-                       "unknown system call \"" + (*names)[i] + "\" for this architecture");
+                       "unknown system call \"" + (*names)[i] + "\" (not known to libseccomp)");
       ok = false;
     }
   }
