@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <thread>
 
@@ -169,7 +170,7 @@ TEST_F(ClientTest, BadSqlGivesFailureWithSqliteMessage) {
     client_->exec_sql("INSERT INTO u VALUES ('a')");
     FAIL() << "expected a constraint error";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code() & 0xff, 19);  // SQLITE_CONSTRAINT
+    EXPECT_EQ(e.code(), 2067);  // SQLITE_CONSTRAINT_UNIQUE: dqlite sends extended codes
     EXPECT_NE(std::string(e.what()).find("UNIQUE"), std::string::npos) << e.what();
   }
   // Failures leave the connection usable.
