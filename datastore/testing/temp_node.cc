@@ -12,6 +12,10 @@ TempNode::TempNode() {
   char tmpl[] = "/tmp/cairn-ds-test-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
+  // dqlite 1.11 binds abstract unix sockets only; unique per process and node, and stable
+  // across restarts (raft remembers it).
+  static int counter = 0;
+  address_ = "@cairn-ds-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
   restart();
 }
 
@@ -26,10 +30,7 @@ void TempNode::restart() {
   dqlite::NodeOptions opts;
   opts.id = 1;
   opts.data_dir = dir_ + "/data";
-  // dqlite 1.11 binds abstract unix sockets only; unique per process and restart.
-  static int counter = 0;
-  opts.bind_address =
-      "@cairn-ds-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+  opts.bind_address = address_;
   node_ = dqlite::Node::start(opts);
 }
 

@@ -20,6 +20,7 @@ class TempNode {
 
  private:
   std::string dir_;
+  std::string address_;
   std::unique_ptr<dqlite::Node> node_;
 };
 

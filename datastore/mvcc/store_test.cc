@@ -1,0 +1,228 @@
+// MVCC rules against a real dqlite node: revisions, versions, tombstones, history,
+// compaction, group commit of concurrent writers, recovery from SQL at restart.
+#include "datastore/mvcc/store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "datastore/mvcc/sql_reads.h"
+#include "datastore/testing/temp_node.h"
+
+namespace cairn::datastore::mvcc {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+  void open() {
+    StoreOptions o;
+    o.client = node.client_options();
+    store = Store::open(o);
+    store->set_event_sink([this](int64_t, std::vector<Event>&& evs) {
+      std::lock_guard lock(mu);
+      for (auto& e : evs) events.push_back(std::move(e));
+    });
+  }
+  // Runs one request on the writer and waits for its commit.
+  void write(const std::function<void(WriteTxn&)>& fn) {
+    std::promise<void> p;
+    store->submit(fn, [&](std::exception_ptr e) {
+      if (e) {
+        p.set_exception(e);
+      } else {
+        p.set_value();
+      }
+    });
+    p.get_future().get();
+  }
+  std::vector<KeyValue> range(const KeyRange& r, int64_t rev = 0) {
+    return store->readers().with([&](Connection& c) {
+      return range_at(c, RangeQuery{r, rev ? rev : store->revision(), 0, false});
+    });
+  }
+
+  testing::TempNode node;
+  std::unique_ptr<Store> store;
+  std::mutex mu;
+  std::vector<Event> events;
+};
+
+TEST_F(StoreTest, EmptyStoreStartsAtRevisionOne) {
+  EXPECT_EQ(store->revision(), 1);
+  EXPECT_EQ(store->compact_revision(), 0);
+  EXPECT_NE(store->identity().cluster_id, 0u);
+}
+
+TEST_F(StoreTest, PutsBumpRevisionAndVersion) {
+  write([](WriteTxn& t) { t.put("a", "1", 0); });
+  write([](WriteTxn& t) { t.put("a", "2", 0); });
+  EXPECT_EQ(store->revision(), 3);
+  auto kvs = range({"a", ""});
+  ASSERT_EQ(kvs.size(), 1u);
+  EXPECT_EQ(kvs[0].value, "2");
+  EXPECT_EQ(kvs[0].create_revision, 2);
+  EXPECT_EQ(kvs[0].mod_revision, 3);
+  EXPECT_EQ(kvs[0].version, 2);
+  auto old = range({"a", ""}, 2);
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].value, "1");
+}
+
+TEST_F(StoreTest, OneRequestIsOneRevisionEvenForManyKeys) {
+  write([](WriteTxn& t) {
+    t.put("x", "1", 0);
+    t.put("y", "2", 0);
+  });
+  EXPECT_EQ(store->revision(), 2);
+  auto kvs = range({"x", "z"});
+  ASSERT_EQ(kvs.size(), 2u);
+  EXPECT_EQ(kvs[0].mod_revision, 2);
+  EXPECT_EQ(kvs[1].mod_revision, 2);
+}
+
+TEST_F(StoreTest, DeleteWritesTombstoneAndRecreateResetsVersion) {
+  write([](WriteTxn& t) { t.put("k", "1", 0); });
+  write([](WriteTxn& t) { t.del("k"); });
+  EXPECT_TRUE(range({"k", ""}).empty());
+  EXPECT_EQ(range({"k", ""}, 2).size(), 1u);
+  write([](WriteTxn& t) { t.put("k", "again", 0); });
+  auto kvs = range({"k", ""});
+  ASSERT_EQ(kvs.size(), 1u);
+  EXPECT_EQ(kvs[0].version, 1);
+  EXPECT_EQ(kvs[0].create_revision, 4);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1].type, Event::Type::kDelete);
+  EXPECT_EQ(events[1].kv.mod_revision, 3);
+  ASSERT_TRUE(events[1].prev.has_value());
+  EXPECT_EQ(events[1].prev->mod_revision, 2);
+}
+
+TEST_F(StoreTest, HistoryReplaysEventsWithPrevValues) {
+  write([](WriteTxn& t) { t.put("h", "1", 0); });
+  write([](WriteTxn& t) { t.put("h", "2", 0); });
+  write([](WriteTxn& t) { t.del("h"); });
+  auto evs = store->readers().with([&](Connection& c) {
+    return history(c, {"h", ""}, 1, store->revision(), 100, true);
+  });
+  ASSERT_EQ(evs.size(), 3u);
+  EXPECT_FALSE(evs[0].prev.has_value());
+  EXPECT_EQ(evs[1].prev->value, "1");
+  EXPECT_EQ(evs[2].type, Event::Type::kDelete);
+  EXPECT_EQ(evs[2].prev->value, "2");
+}
+
+TEST_F(StoreTest, CompactionRemovesSupersededRowsOnly) {
+  write([](WriteTxn& t) { t.put("c", "1", 0); });  // 2
+  write([](WriteTxn& t) { t.put("c", "2", 0); });  // 3
+  write([](WriteTxn& t) { t.put("d", "1", 0); });  // 4
+  write([](WriteTxn& t) { t.del("d"); });          // 5
+  write([](WriteTxn& t) { t.put("e", "1", 0); });  // 6
+  write([](WriteTxn& t) { t.compact(5); });
+  EXPECT_EQ(store->compact_revision(), 5);
+  EXPECT_EQ(store->revision(), 6);
+  auto rows = store->readers().with([](Connection& c) {
+    return c.query("SELECT name, revision FROM kv ORDER BY revision").rows.size();
+  });
+  EXPECT_EQ(rows, 2u);  // c@3 and e@6 remain
+  auto kvs = range({"c", "f"}, 5);
+  ASSERT_EQ(kvs.size(), 1u);
+  EXPECT_EQ(kvs[0].value, "2");
+}
+
+TEST_F(StoreTest, CompactionKeepsNewestRowSoRevisionSurvivesRestart) {
+  write([](WriteTxn& t) { t.put("z", "1", 0); });
+  write([](WriteTxn& t) { t.del("z"); });
+  write([](WriteTxn& t) { t.compact(3); });
+  store.reset();
+  open();
+  EXPECT_EQ(store->revision(), 3);
+  EXPECT_EQ(store->compact_revision(), 3);
+}
+
+TEST_F(StoreTest, ConcurrentWritersShareCommits) {
+  constexpr int kThreads = 8, kPer = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPer; ++i) {
+        try {
+          std::string key = "g/" + std::to_string(t) + "/" + std::to_string(i);
+          write([key](WriteTxn& w) { w.put(key, "v", 0); });
+        } catch (...) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(store->revision(), 1 + kThreads * kPer);
+  EXPECT_EQ(range({"g/", "g0"}).size(), size_t(kThreads * kPer));
+  EXPECT_LE(store->commits(), uint64_t(kThreads * kPer));
+}
+
+TEST_F(StoreTest, RequestErrorBeforeWritingFailsOnlyThatRequest) {
+  std::promise<void> p1, p2;
+  store->submit([](WriteTxn&) { throw std::runtime_error("bad request"); },
+                [&](std::exception_ptr e) {
+                  EXPECT_TRUE(e);
+                  p1.set_value();
+                });
+  store->submit([](WriteTxn& t) { t.put("ok", "1", 0); },
+                [&](std::exception_ptr e) {
+                  EXPECT_FALSE(e);
+                  p2.set_value();
+                });
+  p1.get_future().get();
+  p2.get_future().get();
+  EXPECT_EQ(range({"ok", ""}).size(), 1u);
+}
+
+TEST_F(StoreTest, IndexIsRebuiltFromSqlAtRestart) {
+  write([](WriteTxn& t) { t.put("r", "1", 5); });
+  write([](WriteTxn& t) { t.put("r", "2", 5); });
+  write([](WriteTxn& t) { t.lease_put(5, 30); });
+  store.reset();
+  node.restart();
+  open();
+  std::promise<KeyMeta> meta;
+  std::promise<std::vector<std::string>> lease_keys;
+  store->submit(
+      [&](WriteTxn& t) {
+        meta.set_value(*t.find("r"));
+        lease_keys.set_value(t.keys_of_lease(5));
+      },
+      [](std::exception_ptr) {});
+  auto m = meta.get_future().get();
+  EXPECT_EQ(m.version, 2);
+  EXPECT_EQ(m.create_revision, 2);
+  EXPECT_EQ(m.mod_revision, 3);
+  EXPECT_EQ(lease_keys.get_future().get(), (std::vector<std::string>{"r"}));
+  ASSERT_EQ(store->initial_leases().size(), 1u);
+  EXPECT_EQ(store->initial_leases()[0], (std::pair<int64_t, int64_t>{5, 30}));
+}
+
+TEST_F(StoreTest, ForeignDatabaseIsRefused) {
+  store.reset();
+  {
+    auto c = dqlite::Client::connect(node.client_options());
+    c->open("cairn-datastore");
+    c->exec_sql("CREATE TABLE something_else (x INTEGER)");
+  }
+  StoreOptions o;
+  o.client = node.client_options();
+  try {
+    Store::open(o);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("something_else"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace cairn::datastore::mvcc
