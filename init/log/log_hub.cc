@@ -270,6 +270,11 @@ bool LogHub::set_log_dir(const std::string& dir) noexcept {
   if (make_dirs(dir) != 0) return false;
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return false;
+  // An existing directory on a still read-only /var opens fine: check it can take files.
+  if (::faccessat(fd, ".", W_OK, AT_EACCESS) != 0) {
+    ::close(fd);
+    return false;
+  }
   for (auto& [name, s] : impl_->services) s->file.reset();  // flushes into the old dir
   if (impl_->dir_fd >= 0) ::close(impl_->dir_fd);
   impl_->dir_fd = fd;

@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -134,6 +138,32 @@ TEST_F(HubFixture, SystemMessagesAlwaysReachTheConsole) {
   EXPECT_EQ(hub->tail("cairn-init", 1000),
             "2026-01-31T12:00:00.123Z node ready in 81\n2026-01-31T12:00:00.123Z second line\n");
   EXPECT_EQ(read_file(dir + "/cairn-init.log"), hub->tail("cairn-init", 1000));
+}
+
+// /var not yet writable: an existing log directory on a read-only filesystem is refused, so
+// main keeps retrying instead of dropping every line into a file that cannot be written.
+TEST(LogHubDir, ReadOnlyDirectoryIsRefused) {
+  char t[] = "/tmp/cairn-rodir-XXXXXX";
+  std::string dir = mkdtemp(t);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (unshare(CLONE_NEWNS) != 0) _exit(10);
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(11);
+    if (mount("tmpfs", dir.c_str(), "tmpfs", 0, nullptr) != 0) _exit(12);
+    if (mkdir((dir + "/log").c_str(), 0755) != 0) _exit(13);
+    EventLoop loop;
+    LogHub hub(loop);
+    if (!hub.set_log_dir(dir + "/log")) _exit(14);  // writable: accepted
+    if (mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) _exit(15);
+    LogHub ro(loop);
+    _exit(ro.set_log_dir(dir + "/log") ? 16 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  rmdir(dir.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(LogHubKmsg, ConsoleLinesAsKmsgRecords) {

@@ -84,10 +84,10 @@ Pid1Setup setup_pid1(const Pid1Options& options, SystemCalls& sys) noexcept {
     std::string text;
     if (sys.read_file("/proc/cmdline", text) == 0) out.cmdline = KernelCmdline::parse(text);
     crash.mode = crash_mode_from_cmdline(out.cmdline);
-    if (options.install_crash_handler && crash.mode != CrashMode::Freeze) {
-      install_crash_handler(crash);
-    }
   }
+  // Again now that /dev is certainly mounted (the first install may have found no console)
+  // and the command line is known.
+  if (options.install_crash_handler) install_crash_handler(crash);
   out.log.push_back(std::string("running as PID 1 (") + to_string(out.mode) + " mode)");
 
   if (int err = sys.make_dirs(options.run_dir, 0755); err != 0) {
