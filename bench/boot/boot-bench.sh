@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Boot time from kernel start to "all services ready", x86_64 under QEMU TCG, cairn vs
+# Debian's systemd, side by side in one run, printed as a table.
+#
+#   boot-bench.sh BUILD_DIR [ROUNDS]        (default 3 rounds, interleaved)
+#
+# Both sides boot the SAME kernel (Debian's linux-image-amd64, direct -kernel boot, same QEMU
+# machine, memory and CPUs) through the SAME stage 1 (cairn-init's initramfs: verity root,
+# data partition as /var, overlay /etc), so the difference is PID 1 and what it starts:
+#   cairn:   the qemu-x86_64 image (recipes/qemu-x86_64.toml, built by cairn-image): its
+#            cairn-init supervises the enabled services (a getty on ttyS0). Ready = the guest's
+#            own "cairn-init: node ready in <ms> ms" (CLOCK_MONOTONIC, i.e. since kernel start).
+#   systemd: the recipe's package set + systemd/systemd-sysv (mmdebstrap minbase), booted with
+#            cairn.init=/lib/systemd/systemd, default target multi-user (serial getty on
+#            ttyS0). Ready = a oneshot unit ordered after multi-user.target printing
+#            /proc/uptime (since kernel start) on the console.
+# Wall-clock times of the whole QEMU run are shown too.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+rounds=${2:-3}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+lib=$src/qemu-tests/lib
+cache=${CAIRN_QEMU_CACHE:-$build/qemu-cache}
+work=$(mktemp -d "${TMPDIR:-/tmp}/boot-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fail() { echo "boot-bench: $*" >&2; exit 1; }
+
+# --- cairn: the recipe's image --------------------------------------------------------------
+images=${CAIRN_IMAGES:-$build/images}
+if [ ! -f "$images/qemu-x86_64/boot/vmlinuz" ]; then
+  echo "building recipes/qemu-x86_64.toml ..." >&2
+  "$build/bin/cairn-image" build "$src/recipes/qemu-x86_64.toml" --formats raw >&2 ||
+    fail "cairn-image build failed"
+fi
+img_dir=$images/qemu-x86_64
+vmlinuz=$img_dir/boot/vmlinuz
+cairn_initrd=$img_dir/boot/initramfs.img
+cairn_cmdline=$(cat "$img_dir/boot/cmdline-a.txt")
+
+# --- systemd: same kernel (its modules from Debian's package), stage 1 from the image -------
+kernel=$("$lib/fetch-kernel.sh" amd64 "$cache")
+kver=$(ls "$kernel/lib/modules")
+strings "$vmlinuz" | grep -q "^$kver " || file "$vmlinuz" | grep -q "$kver" ||
+  echo "warning: the image's kernel may not be $kver" >&2
+tar=$("$src/bench/boot/make-systemd-rootfs.sh" "$cache")
+root=$work/systemd-root
+mkdir -p "$root"
+tar -xf "$tar" -C "$root"
+mkdir -p "$root"/{proc,sys,dev,run,tmp,var,etc,boot}
+cat >"$root/etc/systemd/system/bench-ready.service" <<'UNIT'
+[Unit]
+Description=boot benchmark: all services ready
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'read up idle </proc/uptime; echo "bench: systemd ready at $up s" >/dev/console'
+[Install]
+WantedBy=bench.target
+UNIT
+cat >"$root/etc/systemd/system/bench.target" <<'UNIT'
+[Unit]
+Description=boot benchmark target
+Requires=multi-user.target bench-ready.service
+After=multi-user.target
+UNIT
+mkdir -p "$root/etc/systemd/system/bench.target.wants"
+ln -sf ../bench-ready.service "$root/etc/systemd/system/bench.target.wants/bench-ready.service"
+"$lib/make-stage1-disk.sh" "$root" "$work/systemd-disk" 256 >/dev/null
+# shellcheck disable=SC1091
+. "$work/systemd-disk/disk.env"
+cpio_dir=$work/initrd
+mkdir -p "$cpio_dir"
+(cd "$cpio_dir" && zstd -dc "$cairn_initrd" | cpio -id --quiet 2>/dev/null) || fail "cannot unpack $cairn_initrd"
+mods=()
+while read -r m; do
+  case $m in ''|'#'*) ;; *) mods+=(--module "$(basename "${m%.ko}")") ;; esac
+done <"$cpio_dir/etc/cairn/boot-modules"
+"$build/bin/cairn-initramfs" --init "$cpio_dir/init" --modules-root "$kernel" \
+  --output "$work/systemd-initrd.img" "${mods[@]}" >/dev/null
+systemd_cmdline="console=ttyS0,115200 quiet cairn.root=PARTLABEL=cairn-root-a"
+systemd_cmdline+=" cairn.verity.roothash=$ROOTHASH cairn.verity.hashoffset=$HASHOFFSET"
+systemd_cmdline+=" cairn.data=PARTLABEL=cairn-data cairn.boot=PARTLABEL=cairn-boot"
+systemd_cmdline+=" cairn.init=/lib/systemd/systemd systemd.unit=bench.target"
+
+qemu=(qemu-system-x86_64 -accel tcg -M q35 -cpu max -m 1024 -smp 2 -display none
+      -serial stdio -monitor none -no-reboot -nic user,model=virtio-net-pci)
+
+# run_one NAME DISK INITRD CMDLINE PATTERN -> prints "guest_ms wall_ms"
+run_one() {
+  local name=$1 disk=$2 initrd=$3 cmdline=$4 pattern=$5 log=$work/$1.log
+  local start end pid waited=0
+  cp --sparse=always "$disk" "$work/run.img"
+  start=$(date +%s%N)
+  "${qemu[@]}" -kernel "$vmlinuz" -initrd "$initrd" -append "$cmdline" \
+    -drive "file=$work/run.img,format=raw,if=virtio,cache=unsafe" </dev/null >"$log" 2>&1 &
+  pid=$!
+  while ! grep -Eq "$pattern" "$log"; do
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$log" >&2; fail "$name: QEMU exited before ready"; }
+    [ $waited -lt 6000 ] || { kill "$pid"; tail -20 "$log" >&2; fail "$name: not ready in 600 s"; }
+    sleep 0.1; waited=$((waited + 1))
+  done
+  end=$(date +%s%N)
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  local guest
+  guest=$(grep -Eo "$pattern" "$log" | head -n1 | grep -Eo '[0-9]+(\.[0-9]+)?' | head -n1)
+  case $name in systemd*) guest=$(echo "$guest * 1000 / 1" | bc) ;; esac
+  echo "$guest $(( (end - start) / 1000000 ))"
+}
+
+cairn_disk=$(ls "$img_dir"/*.img)
+declare -a cg cw sg sw
+for ((r = 1; r <= rounds; r++)); do
+  read -r g w < <(run_one cairn "$cairn_disk" "$cairn_initrd" "$cairn_cmdline" \
+    'cairn-init: node ready in [0-9]+ ms')
+  cg+=("$g"); cw+=("$w")
+  read -r g w < <(run_one systemd "$work/systemd-disk/disk.img" "$work/systemd-initrd.img" \
+    "$systemd_cmdline" 'bench: systemd ready at [0-9.]+ s')
+  sg+=("$g"); sw+=("$w")
+  echo "round $r: cairn ${cg[-1]} ms, systemd ${sg[-1]} ms (guest, since kernel start)" >&2
+done
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mc=$(median "${cg[@]}") ms=$(median "${sg[@]}")
+mcw=$(median "${cw[@]}") msw=$(median "${sw[@]}")
+echo
+echo "Boot to all services ready, x86_64 QEMU TCG, same kernel ($kver) and stage 1, $rounds rounds (median)"
+printf '%-10s %22s %18s %s\n' "PID 1" "kernel start->ready" "QEMU wall" "rounds (guest ms)"
+printf '%-10s %19s ms %15s ms %s\n' "cairn" "$mc" "$mcw" "${cg[*]}"
+printf '%-10s %19s ms %15s ms %s\n' "systemd" "$ms" "$msw" "${sg[*]}"
+echo "systemd / cairn: $(echo "scale=2; $ms / $mc" | bc)x (target >= 3x)"
