@@ -389,13 +389,20 @@ def memory_bench(args):
     print("\nVmRSS: resident pages (shared library pages counted in full); RssAnon: private "
           "heap/stack pages; Pss: resident pages with shared ones divided among their users "
           "(the fair sum). s6 needs one s6-supervise process per service; their sum is in the "
-          "\"all supervisors\" columns. cairn-init is statically linked (no shared pages).\n")
+          "\"all supervisors\" columns. cairn-init is statically linked (no shared pages), so its Pss equals its RSS except while a just-forked child still shares its pages.\n")
 
     print(f"### cairn-init RSS across {args.restarts} restarts of {n} services\n")
     print("| restarts driven by | restarts done | VmRSS | RssAnon | Pss |")
     print("|---|---|---|---|---|")
     for how, count, (rss, anon, pss) in rows_restart:
         print(f"| {how} | {count} | {kib(rss)} | {kib(anon)} | {kib(pss)} |")
+    for how in dict.fromkeys(r[0] for r in rows_restart):
+        marks = [(count, m[0]) for h, count, m in rows_restart if h == how]
+        if len(marks) >= 3:
+            print(f"\n{how}: VmRSS {marks[1][1] - marks[0][1]:+d} KiB from 0 to {marks[1][0]} "
+                  f"restarts (warm-up), {marks[-1][1] - marks[1][1]:+d} KiB from {marks[1][0]} to "
+                  f"{marks[-1][0]}.", end="")
+    print()
     print(f"\noperator restarts: `restart` requests on the control socket (what `cairnctl restart` "
           f"sends), {n} at a time, each batch waited for until every service is ready again "
           f"under a new pid: stop (SIGTERM), reap, respawn in its cgroup; {rate:.0f} restarts/s.")
@@ -489,23 +496,37 @@ def ready_bench(args):
     return rows
 
 
+def spread(values):
+    """The median of some milliseconds, and their range when there are several."""
+    if not values:
+        return "-"
+    values = sorted(values)
+    median = values[len(values) // 2] if len(values) % 2 else (
+        values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+    if len(values) == 1:
+        return f"{median:.0f} ms"
+    return f"{median:.0f} ms ({values[0]:.0f}–{values[-1]:.0f})"
+
+
 def print_peer_table(args, reap_rows, ready_rows):
     n, m = args.orphans, args.ready
     print(f"### Reaping {n} orphans and starting {m} services to all-ready\n")
     print(f"| PID 1 | orphans: forked | all exited | all reaped | reap lag "
           f"| {m} services: all ready (seen by supervisor) | last service signalled ready |")
     print("|---|---|---|---|---|---|---|")
-    ready = {name: (seen, last) for name, seen, last in ready_rows}
-    reap = dict(reap_rows)
     for name in ("cairn-init", "tini", "s6-svscan"):
-        r = reap.get(name)
-        cells = ([f"{r[0]:.0f} ms", f"{r[1]:.0f} ms", f"{r[2]:.0f} ms", f"{r[2] - r[1]:.0f} ms"]
-                 if r else ["-"] * 4)
+        reaps = [r for peer, r in reap_rows if peer == name]
+        readies = [(seen, last) for peer, seen, last in ready_rows if peer == name]
+        if reaps:
+            cells = [spread([r[0] for r in reaps]), spread([r[1] for r in reaps]),
+                     spread([r[2] for r in reaps]), spread([r[2] - r[1] for r in reaps])]
+        else:
+            cells = ["-"] * 4
         if name == "tini":
             cells += ["n/a (supervises one child)"] * 2
-        elif name in ready:
-            seen, last = ready[name]
-            cells += [f"{seen:.0f} ms", f"{last:.0f} ms" if last is not None else "-"]
+        elif readies:
+            cells += [spread([r[0] for r in readies]),
+                      spread([r[1] for r in readies if r[1] is not None])]
         else:
             cells += ["-"] * 2
         print(f"| {name} | " + " | ".join(cells) + " |")
@@ -515,7 +536,8 @@ and s6, as tini's child): it double-forks {n} times; each grandchild waits until
 reparented to PID 1, then exits. Times are from the maker's start: *forked* = all {n} double
 forks done; *all exited* = every orphan has exited (zombie or reaped); *all reaped* = no orphan
 is a zombie any more (kill(pid, 0) fails with ESRCH); *reap lag* = reaped - exited, the time
-PID 1 needs beyond the orphans' own exit.
+PID 1 needs beyond the orphans' own exit. Each cell: the median of {args.repeat} runs (the
+range in parentheses); the peers take turns, so load changes hit them alike.
 
 {m} services: the same program (init/tests/test_service.cc: `fd-ready 3`, then sleeps) as {m}
 independent services with s6-style fd readiness (cairn-init: `[ready] type = "fd"`; s6: a
@@ -536,6 +558,8 @@ def main():
     parser.add_argument("--ready", type=int, default=100)
     parser.add_argument("--no-crash-loop", dest="crash_loop", action="store_false")
     parser.add_argument("--only", default="memory,reap,ready")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of the reaping and all-ready benchmarks (median shown)")
     args = parser.parse_args()
     args.build = os.path.abspath(args.build)
     only = set(args.only.split(","))
@@ -552,8 +576,12 @@ def main():
           f"kernel {os.uname().release}.\n")
     if "memory" in only:
         memory_bench(args)
-    reap_rows = reap_bench(args) if "reap" in only else []
-    ready_rows = ready_bench(args) if "ready" in only else []
+    reap_rows, ready_rows = [], []
+    for _ in range(args.repeat):
+        if "reap" in only:
+            reap_rows += reap_bench(args)
+        if "ready" in only:
+            ready_rows += ready_bench(args)
     if reap_rows or ready_rows:
         print_peer_table(args, reap_rows, ready_rows)
     load = read("/proc/loadavg").split()[:3]
