@@ -1,6 +1,7 @@
 #include "image/initramfs/module_index.h"
 
 #include <algorithm>
+#include <sstream>
 #include <stdexcept>
 
 namespace cairn::image {
@@ -128,9 +129,13 @@ void ModuleIndex::add_modules_softdep(std::string_view text, const std::string& 
 
 void ModuleIndex::add_modules_alias(std::string_view text, const std::string& file) {
   for_each_line(text, [&](int line, std::string_view l) {
-    auto tokens = words(l);
-    if (tokens.size() != 3 || tokens[0] != "alias")
+    // Split on blanks only: device-tree aliases contain commas ("of:N*T*Cfsl,imx-uart").
+    std::vector<std::string> tokens;
+    std::istringstream in{std::string(l)};
+    for (std::string t; in >> t;) tokens.push_back(t);
+    if (tokens.size() != 3 || tokens[0] != "alias") {
       fail(file, line, "expected 'alias NAME MODULE'");
+    }
     // Wildcard aliases (device ids) are for hotplug, never for naming a boot module.
     if (tokens[1].find_first_of("*?[") != std::string::npos) return;
     aliases_[module_name(tokens[1])].insert(module_name(tokens[2]));

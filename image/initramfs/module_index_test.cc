@@ -60,7 +60,8 @@ TEST(ModuleIndex, SoftdepThroughAliasesLoadsBefore) {
   index.add_modules_softdep("# comment\nsoftdep ext4 pre: crypto-crc32c\n", "modules.softdep");
   index.add_modules_alias(
       "alias crypto-crc32c crc32c_generic\nalias crypto-crc32c crc32c_intel\n"
-      "alias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_blk\n",
+      "alias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_blk\n"
+      "alias of:N*T*Cfsl,imx21-uart crc16\n",
       "modules.alias");
   auto r = index.resolve({"ext4"});
   ASSERT_EQ(r.paths.size(), 6u);
