@@ -56,8 +56,10 @@ TEST(LogFlood, FiftyMegabytesStayBoundedAndTheLoopKeepsServing) {
 
   // Other work on the loop: a 5 ms timer that must keep firing during the flood.
   int ticks = 0;
+  int ticks_in_first_half = 0;  // timer rounds while less than half the flood was read
   std::function<void()> tick = [&] {
     ++ticks;
+    if (hub.counters("flood").bytes < kTotal / 2) ++ticks_in_first_half;
     loop.add_timer(std::chrono::milliseconds(5), tick);
   };
   loop.add_timer(std::chrono::milliseconds(5), tick);
@@ -79,10 +81,10 @@ TEST(LogFlood, FiftyMegabytesStayBoundedAndTheLoopKeepsServing) {
   EXPECT_GE(c.cut_lines, (1u << 20) / 4096 - 1);  // the newline-less tail was cut
   EXPECT_EQ(c.dropped_file, 0u);
   EXPECT_LE(max_ring, spec.ring_bytes);
-  // The timer kept firing: at least one tick per 64 KiB-bounded wake-up would be far more;
-  // ask for a loose minimum proportional to the time the flood took.
+  // The timer kept firing while the flood was still being read (a starved loop would only
+  // run it after the pipe closed). No rate is asserted: the machine may be loaded.
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
-  EXPECT_GE(ticks, static_cast<int>(ms / 50)) << "elapsed " << ms << " ms";
+  EXPECT_GE(ticks_in_first_half, 3) << "ticks " << ticks << ", elapsed " << ms << " ms";
   uint64_t total_files = 0;
   int files = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
