@@ -327,7 +327,7 @@ def memory_bench(args):
         try:
             for i in range(n):
                 cairn.add(f"true{i:03d}", 'exec = ["/bin/true"]\n[restart]\npolicy = "always"\n'
-                          'delay = "0"\nburst = 10000\ninterval = "1h"\n')
+                          f'delay = "0"\nburst = 10000\ninterval = "{args.crash_interval}"\n')
             cairn.start()
             wait_until(lambda: sum(int(s.get("restarts", 0)) for s in cairn.status().values())
                        >= 1, 60, "the first automatic restart")
@@ -408,7 +408,7 @@ def memory_bench(args):
           f"under a new pid: stop (SIGTERM), reap, respawn in its cgroup; {rate:.0f} restarts/s.")
     if crash_rate is not None:
         print(f"crash loop: `/bin/true` services with `restart.policy = \"always\"`, "
-              f"`delay = \"0\"`, `burst = 10000`, `interval = \"1h\"` (the start-limit window keeps every restart; `burst = 0` is refused), restarting on their own; sampled as the restart "
+              f"`delay = \"0\"`, `burst = 10000`, `interval = \"{args.crash_interval}\"` (the start-limit window keeps the restart times of the last interval; `burst = 0` is refused), restarting on their own; sampled as the restart "
               f"count (from `status`) passes each mark; {crash_rate:.0f} restarts/s.")
     print()
 
@@ -556,6 +556,8 @@ def main():
     parser.add_argument("--restarts", type=int, default=10000)
     parser.add_argument("--orphans", type=int, default=10000)
     parser.add_argument("--ready", type=int, default=100)
+    parser.add_argument("--crash-interval", default="1h",
+                        help="restart.interval of the crash-loop services (start-limit window)")
     parser.add_argument("--no-crash-loop", dest="crash_loop", action="store_false")
     parser.add_argument("--only", default="memory,reap,ready")
     parser.add_argument("--repeat", type=int, default=3,
@@ -573,7 +575,8 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     load = read("/proc/loadavg").split()[:3]
     print(f"Machine: {os.cpu_count()} CPUs, load average {' '.join(load)} at start; "
-          f"kernel {os.uname().release}.\n")
+          f"kernel {os.uname().release}; cgroup2 at {cgroup2_mount()}, controllers: "
+          f"{read(cgroup2_mount() + '/cgroup.controllers').strip() or 'none'}.\n")
     if "memory" in only:
         memory_bench(args)
     reap_rows, ready_rows = [], []
