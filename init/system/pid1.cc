@@ -59,10 +59,6 @@ Pid1Setup setup_pid1(const Pid1Options& options, SystemCalls& sys) noexcept {
   if (options.install_crash_handler && !install_crash_handler(crash)) {
     out.log.push_back(std::string("crash handler: ") + std::strerror(errno));
   }
-  // ctrl-alt-del becomes SIGINT to us (a clean reboot) instead of an immediate reboot.
-  if (int err = sys.set_ctrl_alt_del(false); err != 0) {
-    out.log.push_back(std::string("RB_DISABLE_CAD: ") + std::strerror(err));
-  }
   // A /proc inherited from the parent PID namespace (`unshare --pid` without --mount-proc)
   // shows the wrong processes: mount our own over it.
   if (pid_t self = proc_self_pid(sys); self > 0 && self != 1) {
@@ -81,6 +77,11 @@ Pid1Setup setup_pid1(const Pid1Options& options, SystemCalls& sys) noexcept {
 
   out.mode = detect_mode(sys);
   if (out.mode == Pid1Mode::Boot) {
+    // ctrl-alt-del becomes SIGINT to us (a clean reboot) instead of an immediate reboot.
+    // (A PID namespace has no ctrl-alt-del: the kernel refuses the call there.)
+    if (int err = sys.set_ctrl_alt_del(false); err != 0) {
+      out.log.push_back(std::string("RB_DISABLE_CAD: ") + std::strerror(err));
+    }
     std::string text;
     if (sys.read_file("/proc/cmdline", text) == 0) out.cmdline = KernelCmdline::parse(text);
     crash.mode = crash_mode_from_cmdline(out.cmdline);
