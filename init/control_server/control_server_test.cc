@@ -29,8 +29,8 @@ namespace fs = std::filesystem;
 namespace ctl = control;
 using std::chrono::milliseconds;
 
-struct Fixture : ::testing::Test {
-  Fixture() {
+struct ControlServerTest : ::testing::Test {
+  ControlServerTest() {
     char t[] = "/tmp/cairn-ctl-XXXXXX";
     dir = mkdtemp(t);
     fs::create_directories(dir + "/services");
@@ -59,7 +59,7 @@ struct Fixture : ::testing::Test {
     socket_path = dir + "/run/control.sock";
   }
 
-  ~Fixture() override {
+  ~ControlServerTest() override {
     server.reset();
     bool done = false;
     supervisor->shutdown([&] { done = true; });
@@ -164,7 +164,7 @@ struct Fixture : ::testing::Test {
   std::map<pid_t, int> reaped;
 };
 
-TEST_F(Fixture, StatusStartStopTimeline) {
+TEST_F(ControlServerTest, StatusStartStopTimeline) {
   start_server();
   pump([&] { return state_of("sleeper") == ServiceState::Ready; });
   Exchange st = request(req(ctl::Command::Status));
@@ -203,7 +203,7 @@ TEST_F(Fixture, StatusStartStopTimeline) {
   EXPECT_EQ(server->client_count(), 0u);
 }
 
-TEST_F(Fixture, LogsAndLogsFollow) {
+TEST_F(ControlServerTest, LogsAndLogsFollow) {
   start_server();
   pump([&] { return hub->tail("echoer", 1000).find("world") != std::string::npos; });
   Exchange logs = request(req(ctl::Command::Logs, "echoer"));
@@ -260,7 +260,7 @@ TEST_F(Fixture, LogsAndLogsFollow) {
   EXPECT_EQ(server->client_count(), 0u);
 }
 
-TEST_F(Fixture, PowerCommandsAnswerThenCallMain) {
+TEST_F(ControlServerTest, PowerCommandsAnswerThenCallMain) {
   start_server();
   Exchange ex = request(req(ctl::Command::Reboot));
   ASSERT_EQ(ex.responses.size(), 1u);
@@ -270,7 +270,7 @@ TEST_F(Fixture, PowerCommandsAnswerThenCallMain) {
   EXPECT_EQ(power, (std::vector<system::PowerAction>{system::PowerAction::Reboot}));
 }
 
-TEST_F(Fixture, PeersOtherThanTheAllowedUidAreRefused) {
+TEST_F(ControlServerTest, PeersOtherThanTheAllowedUidAreRefused) {
   ControlServerOptions o;
   o.allowed_uid = 4242;  // we are root: not allowed
   start_server(o);
@@ -281,7 +281,7 @@ TEST_F(Fixture, PeersOtherThanTheAllowedUidAreRefused) {
   EXPECT_NE(ex.responses[0].message.find("permission denied"), std::string::npos);
 }
 
-TEST_F(Fixture, NonRootCannotEvenConnect) {
+TEST_F(ControlServerTest, NonRootCannotEvenConnect) {
   start_server();
   struct stat st;
   ASSERT_EQ(stat(socket_path.c_str(), &st), 0);
@@ -305,7 +305,7 @@ TEST_F(Fixture, NonRootCannotEvenConnect) {
   EXPECT_TRUE(WIFEXITED(reaped[child]) && WEXITSTATUS(reaped[child]) == 0) << reaped[child];
 }
 
-TEST_F(Fixture, BadFramesAndOversizedRequestsAreDropped) {
+TEST_F(ControlServerTest, BadFramesAndOversizedRequestsAreDropped) {
   ControlServerOptions o;
   o.max_request_bytes = 1024;
   start_server(o);
@@ -336,7 +336,7 @@ TEST_F(Fixture, BadFramesAndOversizedRequestsAreDropped) {
   EXPECT_EQ(server->client_count(), 0u);
 }
 
-TEST_F(Fixture, IdleClientsAreDropped) {
+TEST_F(ControlServerTest, IdleClientsAreDropped) {
   ControlServerOptions o;
   o.idle_timeout = milliseconds(200);
   start_server(o);
@@ -352,7 +352,7 @@ TEST_F(Fixture, IdleClientsAreDropped) {
 
 // A `logs -f` client that does not read while PID 1's own log floods: the server keeps
 // serving, queues at most its bound, and tells the client how many lines it lost.
-TEST_F(Fixture, SlowFollowerLosesLinesNotMemory) {
+TEST_F(ControlServerTest, SlowFollowerLosesLinesNotMemory) {
   ControlServerOptions o;
   o.max_output_bytes = 256 << 10;
   start_server(o);
@@ -389,7 +389,7 @@ TEST_F(Fixture, SlowFollowerLosesLinesNotMemory) {
   close(fd);
 }
 
-TEST_F(Fixture, StaleSocketIsReplacedButOtherFilesAreNot) {
+TEST_F(ControlServerTest, StaleSocketIsReplacedButOtherFilesAreNot) {
   // A socket left behind by a previous run.
   int old = socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un addr{};

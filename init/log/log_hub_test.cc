@@ -36,8 +36,8 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-struct HubFixture : ::testing::Test {
-  HubFixture() {
+struct LogHubTest : ::testing::Test {
+  LogHubTest() {
     EXPECT_EQ(pipe2(console, O_CLOEXEC | O_NONBLOCK), 0);
     LogHubOptions o;
     o.console_fd = console[1];
@@ -47,7 +47,7 @@ struct HubFixture : ::testing::Test {
     char t[] = "/tmp/cairn-hub-XXXXXX";
     dir = mkdtemp(t);
   }
-  ~HubFixture() override {
+  ~LogHubTest() override {
     hub.reset();
     close(console[0]);
     close(console[1]);
@@ -62,7 +62,7 @@ struct HubFixture : ::testing::Test {
   std::string dir;
 };
 
-TEST_F(HubFixture, LinesGoToRingFollowersAndConsoleBeforeTheLogDir) {
+TEST_F(LogHubTest, LinesGoToRingFollowersAndConsoleBeforeTheLogDir) {
   LogSpec spec;
   int w = hub->open_service_pipe("web", spec);
   ASSERT_GE(w, 0);
@@ -88,7 +88,7 @@ TEST_F(HubFixture, LinesGoToRingFollowersAndConsoleBeforeTheLogDir) {
   EXPECT_EQ(hub->tail("unknown", 100), "");
 }
 
-TEST_F(HubFixture, LongLinesAreCutAndFollowersMayUnfollowThemselves) {
+TEST_F(LogHubTest, LongLinesAreCutAndFollowersMayUnfollowThemselves) {
   int w = hub->open_service_pipe("svc", LogSpec{});
   LogHub::FollowerId id = 0;
   int calls = 0;
@@ -107,7 +107,7 @@ TEST_F(HubFixture, LongLinesAreCutAndFollowersMayUnfollowThemselves) {
   EXPECT_EQ(c.cut_lines, 2u);
 }
 
-TEST_F(HubFixture, LogDirGetsEarlyLinesThenFilesInsteadOfConsole) {
+TEST_F(LogHubTest, LogDirGetsEarlyLinesThenFilesInsteadOfConsole) {
   LogSpec spec;
   spec.max_file_bytes = 200;
   spec.max_files = 2;
@@ -130,7 +130,7 @@ TEST_F(HubFixture, LogDirGetsEarlyLinesThenFilesInsteadOfConsole) {
   EXPECT_FALSE(hub->set_log_dir("/proc/version/not-a-dir"));
 }
 
-TEST_F(HubFixture, SystemMessagesAlwaysReachTheConsole) {
+TEST_F(LogHubTest, SystemMessagesAlwaysReachTheConsole) {
   ASSERT_TRUE(hub->set_log_dir(dir));
   hub->system("node ready in 812 ms\nsecond line");
   // Cut at max_line_bytes (16 in this fixture) like any other line.
