@@ -6,7 +6,7 @@
 #      initramfs), root on dm-verity + erofs read-only (a write is refused), /var on the data
 #      partition, /etc writable, /boot mounted; powers off cleanly on system_powerdown.
 #   2. a second boot sees what the first wrote to /var.
-#   3. a byte flipped in the root partition's file system: the boot fails loudly (stage 1's
+#   3. (x86_64) a byte flipped in the root partition's file system: the boot fails loudly (stage 1's
 #      FAILED line, non-zero exit of cairn-image boot); the image is never served.
 #
 #   image-boot-test.sh ARCH BUILD_DIR SOURCE_DIR      (ARCH: x86_64 | arm64)
@@ -62,7 +62,6 @@ boot_image "$work/boot1.log" "$image" || fail "boot 1: cairn-image boot failed"
 log=$work/boot1.log
 expect "$log" 'cairn-init: node ready in [0-9]+ ms' "the node did not report ready"
 expect "$log" '^selftest: done=1' "the selftest did not run"
-expect "$log" '^selftest: pid1_comm=cairn-init' "PID 1 is not cairn-init"
 expect "$log" '^selftest: pid1_exe=/usr/sbin/cairn-init' "PID 1 is not the root's /usr/sbin/cairn-init"
 expect "$log" '^selftest: root_mount=/dev/mapper/cairn-root,erofs,ro' "root is not verity + erofs + ro"
 expect "$log" '^selftest: root_write=refused' "a write to the root succeeded"
@@ -76,6 +75,9 @@ expect "$work/boot1.log.out" 'cairn-image boot: powered off cleanly' "no clean p
 echo "== boot 2"
 boot_image "$work/boot2.log" "$image" || fail "boot 2: cairn-image boot failed"
 expect "$work/boot2.log" '^selftest: previous_boots=1' "what boot 1 wrote to /var is gone"
+
+# arm64 under TCG is slow; the verity check is the same code on both and runs on x86_64.
+if [ "$arch" = arm64 ]; then echo "PASS: image $arch"; exit 0; fi
 
 echo "== boot 3: corrupted root"
 start=$(sfdisk -d "$image" | sed -n 's/.*start= *\([0-9]*\),.*name="cairn-root-a".*/\1/p')
