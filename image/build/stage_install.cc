@@ -93,6 +93,63 @@ void install_binaries(BuildContext& ctx) {
   }
 }
 
+// Shared libraries `binary` (an ELF in the tree) needs that the tree lacks. cairn's binaries
+// are built on the host, so a library the recipe's packages do not bring is the usual
+// mistake; the error names the host package that has it (dpkg -S) as the likely fix.
+std::vector<std::string> missing_libraries(const BuildContext& ctx, const fs::path& binary) {
+  std::string dynamic;
+  try {
+    dynamic = run({"readelf", "--dynamic", "--wide", binary.string()});
+  } catch (const std::exception&) {
+    return {};  // not dynamic, or no readelf: nothing to check
+  }
+  std::string triplet = ctx.recipe.arch == Arch::kX86_64 ? "x86_64-linux-gnu" : "aarch64-linux-gnu";
+  std::vector<std::string> missing;
+  size_t pos = 0;
+  while ((pos = dynamic.find("Shared library: [", pos)) != std::string::npos) {
+    pos += 17;
+    size_t end = dynamic.find(']', pos);
+    if (end == std::string::npos) break;
+    std::string lib = dynamic.substr(pos, end - pos);
+    bool found = false;
+    for (const char* dir : {"lib", "usr/lib", "lib64"}) {
+      for (const std::string& sub : {std::string(), triplet}) {
+        std::error_code ec;
+        fs::path candidate = ctx.rootfs / dir / sub / lib;
+        if (fs::exists(candidate, ec) || fs::is_symlink(candidate, ec)) found = true;
+      }
+    }
+    if (!found) missing.push_back(lib);
+  }
+  return missing;
+}
+
+std::string host_package_of(const std::string& lib, const std::string& triplet) {
+  try {
+    std::string out = run({"dpkg", "-S", "*/" + triplet + "/" + lib});
+    return out.substr(0, out.find(':'));
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+void check_libraries(const BuildContext& ctx) {
+  std::string problems;
+  for (const auto& binary : ctx.installed_binaries) {
+    for (const auto& lib : missing_libraries(ctx, in_root(ctx, binary))) {
+      std::string package = host_package_of(
+          lib, ctx.recipe.arch == Arch::kX86_64 ? "x86_64-linux-gnu" : "aarch64-linux-gnu");
+      problems += "\n  " + binary + " needs " + lib +
+                  (package.empty() ? "" : " (Debian package " + package + ")");
+    }
+  }
+  if (!problems.empty())
+    throw std::runtime_error(
+        "shared libraries missing from the image; add their packages to "
+        "[packages] list:" +
+        problems);
+}
+
 // The first element of a service file's `exec`, for the "is it in the image" check.
 std::string service_exec(const fs::path& file) {
   try {
@@ -193,6 +250,7 @@ static void move_boot_assets(BuildContext& ctx) {
 void stage_install(BuildContext& ctx) {
   move_boot_assets(ctx);
   install_binaries(ctx);
+  check_libraries(ctx);
   install_services(ctx);
   apply_overlays(ctx);
   install_artifacts(ctx);
