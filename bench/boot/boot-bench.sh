@@ -10,7 +10,9 @@
 #   cairn:   the qemu-x86_64 image (recipes/qemu-x86_64.toml, built by cairn-image): its
 #            cairn-init supervises the enabled services (a getty on ttyS0). Ready = the guest's
 #            own "cairn-init: node ready in <ms> ms" (CLOCK_MONOTONIC, i.e. since kernel start).
-#   systemd: the recipe's package set + systemd/systemd-sysv (mmdebstrap minbase), booted with
+#   systemd: the recipe's package set + systemd/systemd-sysv/udev (mmdebstrap minbase; without
+#            udev, device units such as dev-ttyS0.device time out) on a disk of
+#            the same layout, booted with the image's kernel and initramfs and
 #            cairn.init=/lib/systemd/systemd, default target multi-user (serial getty on
 #            ttyS0). Ready = a oneshot unit ordered after multi-user.target printing
 #            /proc/uptime (since kernel start) on the console.
@@ -37,15 +39,10 @@ vmlinuz=$img_dir/boot/vmlinuz
 cairn_initrd=$img_dir/boot/initramfs.img
 cairn_cmdline=$(cat "$img_dir/boot/cmdline-a.txt")
 
-# --- systemd: same kernel (its modules from Debian's package), stage 1 from the image -------
-kernel=$("$lib/fetch-kernel.sh" amd64 "$cache")
-kver=$(ls "$kernel/lib/modules")
-strings "$vmlinuz" | grep -q "^$kver " || file "$vmlinuz" | grep -q "$kver" ||
-  echo "warning: the image's kernel may not be $kver" >&2
-tar=$("$src/bench/boot/make-systemd-rootfs.sh" "$cache")
+# --- systemd: the same kernel and the image's own initramfs (stage 1 + its modules) ----------
+rootfs=$("$src/bench/boot/make-systemd-rootfs.sh" "$cache")
 root=$work/systemd-root
-mkdir -p "$root"
-tar -xf "$tar" -C "$root"
+cp -a "$rootfs" "$root"
 mkdir -p "$root"/{proc,sys,dev,run,tmp,var,etc,boot}
 cat >"$root/etc/systemd/system/bench-ready.service" <<'UNIT'
 [Unit]
@@ -63,20 +60,9 @@ Description=boot benchmark target
 Requires=multi-user.target bench-ready.service
 After=multi-user.target
 UNIT
-mkdir -p "$root/etc/systemd/system/bench.target.wants"
-ln -sf ../bench-ready.service "$root/etc/systemd/system/bench.target.wants/bench-ready.service"
 "$lib/make-stage1-disk.sh" "$root" "$work/systemd-disk" 256 >/dev/null
 # shellcheck disable=SC1091
 . "$work/systemd-disk/disk.env"
-cpio_dir=$work/initrd
-mkdir -p "$cpio_dir"
-(cd "$cpio_dir" && zstd -dc "$cairn_initrd" | cpio -id --quiet 2>/dev/null) || fail "cannot unpack $cairn_initrd"
-mods=()
-while read -r m; do
-  case $m in ''|'#'*) ;; *) mods+=(--module "$(basename "${m%.ko}")") ;; esac
-done <"$cpio_dir/etc/cairn/boot-modules"
-"$build/bin/cairn-initramfs" --init "$cpio_dir/init" --modules-root "$kernel" \
-  --output "$work/systemd-initrd.img" "${mods[@]}" >/dev/null
 systemd_cmdline="console=ttyS0,115200 quiet cairn.root=PARTLABEL=cairn-root-a"
 systemd_cmdline+=" cairn.verity.roothash=$ROOTHASH cairn.verity.hashoffset=$HASHOFFSET"
 systemd_cmdline+=" cairn.data=PARTLABEL=cairn-data cairn.boot=PARTLABEL=cairn-boot"
@@ -113,7 +99,7 @@ for ((r = 1; r <= rounds; r++)); do
   read -r g w < <(run_one cairn "$cairn_disk" "$cairn_initrd" "$cairn_cmdline" \
     'cairn-init: node ready in [0-9]+ ms')
   cg+=("$g"); cw+=("$w")
-  read -r g w < <(run_one systemd "$work/systemd-disk/disk.img" "$work/systemd-initrd.img" \
+  read -r g w < <(run_one systemd "$work/systemd-disk/disk.img" "$cairn_initrd" \
     "$systemd_cmdline" 'bench: systemd ready at [0-9.]+ s')
   sg+=("$g"); sw+=("$w")
   echo "round $r: cairn ${cg[-1]} ms, systemd ${sg[-1]} ms (guest, since kernel start)" >&2
@@ -123,7 +109,7 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1
 mc=$(median "${cg[@]}") ms=$(median "${sg[@]}")
 mcw=$(median "${cw[@]}") msw=$(median "${sw[@]}")
 echo
-echo "Boot to all services ready, x86_64 QEMU TCG, same kernel ($kver) and stage 1, $rounds rounds (median)"
+echo "Boot to all services ready, x86_64 QEMU TCG, same kernel and stage 1 (the image's), $rounds rounds (median)"
 printf '%-10s %22s %18s %s\n' "PID 1" "kernel start->ready" "QEMU wall" "rounds (guest ms)"
 printf '%-10s %19s ms %15s ms %s\n' "cairn" "$mc" "$mcw" "${cg[*]}"
 printf '%-10s %19s ms %15s ms %s\n' "systemd" "$ms" "$msw" "${sg[*]}"
