@@ -120,5 +120,20 @@ TEST_F(Etcdctl, SurvivesSigtermRestart) {
   EXPECT_EQ(ctl("get durable --print-value-only"), "yes\n");
 }
 
+TEST(StorageDir, ForeignDirectoryAndBadFlagsAreRefusedClearly) {
+  DatastoreProcess foreign;
+  run("mkdir -p " + foreign.dir() + "/store && echo hi > " + foreign.dir() + "/store/notes.txt");
+  int st = 0;
+  std::string out = run("timeout 60 " + std::string(CAIRN_DATASTORE_BIN) + " --storage-dir " +
+                            foreign.dir() + "/store --listen unix://" + foreign.dir() + "/s.sock",
+                        &st);
+  EXPECT_EQ(st, 1);
+  EXPECT_NE(out.find("holds 'notes.txt' but no cairn-datastore.format"), std::string::npos) << out;
+
+  out = run(std::string(CAIRN_DATASTORE_BIN) + " --listen ftp://x", &st);
+  EXPECT_EQ(st, 2);
+  EXPECT_NE(out.find("scheme must be unix:// or tcp://"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace cairn::datastore::tests
