@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 
 void stage_initramfs(BuildContext& ctx) {
   InitramfsRequest request;
-  request.init_binary = ctx.options.bin_dir / "cairn-init";
+  // The stripped copy the install stage put into the tree.
+  request.init_binary = ctx.rootfs / "usr/sbin/cairn-init";
   request.modules_root = ctx.rootfs;
   request.kernel_version = ctx.kernel_version;
   request.modules = ctx.recipe.boot_modules;

@@ -88,7 +88,12 @@ void install_binaries(BuildContext& ctx) {
     if (machine != want)
       throw std::runtime_error(src.string() + ": not an " + arch_name(ctx.recipe.arch) +
                                " ELF binary (e_machine " + std::to_string(machine) + ")");
-    install_file(src, in_root(ctx, b.destination), fs::perms(0755));
+    fs::path dest = in_root(ctx, b.destination);
+    install_file(src, dest, fs::perms(0755));
+    // Debug info stays in the build tree; the image gets the stripped copy (deterministic:
+    // strip only removes sections).
+    run({ctx.recipe.arch == Arch::kX86_64 ? "strip" : "aarch64-linux-gnu-strip", "--strip-debug",
+         "--remove-section=.comment", dest.string()});
     ctx.installed_binaries.push_back(b.destination);
   }
 }
