@@ -37,6 +37,10 @@ test-unit: build
 run: build
 	scripts/run.sh $(BUILD)
 
+# cairn-init as a development supervisor on this host (no image, no QEMU).
+dev: build
+	scripts/run-dev.sh $(BUILD)
+
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
 
