@@ -251,7 +251,8 @@ bool WatchHub::sync_one_chunk() {
   bool remaining = false;
   for (auto& [_, s] : streams_) {
     for (auto it = s.watchers.begin(); it != s.watchers.end();) {
-      auto& [id, w] = *it;
+      int64_t id = it->first;
+      Watcher& w = it->second;
       if (w.synced) {
         ++it;
         continue;
