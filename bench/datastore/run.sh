@@ -34,7 +34,7 @@ start_cairn() {
 stop() { kill $PID; wait $PID 2>/dev/null; }
 perf() {  # $1 = load; prints "writes/s PASS|FAIL"
   local out=$(etcdctl --endpoints $EP check perf --load=$1 2>&1)
-  local tput=$(echo "$out" | grep -o 'Throughput is [0-9]*' | grep -o '[0-9]*$')
+  local tput=$(echo "$out" | grep -o '[0-9]* writes/s' | head -1 | grep -o '^[0-9]*')
   echo "${tput:-?} $(echo "$out" | tail -1 | tr -d '\r')"
 }
 rss_kib() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
