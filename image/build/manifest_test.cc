@@ -1,7 +1,6 @@
 #include "image/build/manifest.h"
 
 #include <gtest/gtest.h>
-#include <toml++/toml.h>
 
 namespace cairn::image {
 namespace {

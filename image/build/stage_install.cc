@@ -10,8 +10,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include <toml++/toml.h>
-
+#include "common/toml_reader.h"
 #include "image/build/pipeline.h"
 #include "image/util/process.h"
 
@@ -157,16 +156,14 @@ void check_libraries(const BuildContext& ctx) {
 
 // The first element of a service file's `exec`, for the "is it in the image" check.
 std::string service_exec(const fs::path& file) {
-  try {
-    auto table = toml::parse_file(file.string());
-    if (auto* exec = table["exec"].as_array())
-      if (!exec->empty())
-        if (auto* first = exec->get(0)->as_string()) return first->get();
-  } catch (const toml::parse_error& e) {
-    auto where = e.source().begin;
-    throw std::runtime_error(file.string() + ":" + std::to_string(where.line) + ":" +
-                             std::to_string(where.column) + ": " + std::string(e.description()));
-  }
+  // Through common/toml_reader.h, the project's one entry to toml++ (it carries the fix for
+  // toml++ 3.3's undefined behaviour on some non-ASCII input and the size cap).
+  std::vector<Diagnostic> diags;
+  auto table = parse_toml_file(file.string(), diags);
+  if (!table) throw std::runtime_error(to_string(diags));
+  if (auto* exec = (*table)["exec"].as_array())
+    if (!exec->empty())
+      if (auto* first = exec->get(0)->as_string()) return first->get();
   return "";
 }
 
