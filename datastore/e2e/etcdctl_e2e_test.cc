@@ -81,7 +81,7 @@ class EtcdctlTcpE2e : public EtcdctlE2e {
   EtcdctlTcpE2e() : EtcdctlE2e(DatastoreServer::Transport::kTcp) {}
 };
 
-TEST_F(EtcdctlE2e, GetWithLimitCountOnlyKeysOnlyAndOldRevisions) {
+TEST_F(EtcdctlE2e, GetWithLimitCountKeysOnlySortAndOldRevisions) {
   for (int i = 1; i <= 5; ++i)
     EXPECT_EQ(out("put /p/" + std::to_string(i) + " v" + std::to_string(i)), "OK\n");
   out("put /q outside");
