@@ -10,10 +10,16 @@ function(cairn_test name)
   add_executable(${name} ${T_SOURCES} ${T_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  if(NOT T_LABELS)
-    set(T_LABELS unit)
-  endif()
-  gtest_discover_tests(${name} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 60)
+  # gtest_discover_tests cannot carry a label list (CMake splits it into property names), so
+  # a test gets one label: the most restrictive it was given, which is what the filters in
+  # scripts/run-tests.sh (-LE 'qemu|slow') select on.
+  set(label unit)
+  foreach(candidate integration slow qemu)
+    if(candidate IN_LIST T_LABELS)
+      set(label ${candidate})
+    endif()
+  endforeach()
+  gtest_discover_tests(${name} PROPERTIES LABELS ${label} DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # cairn_fuzz(NAME SOURCES... LIBS ...): a libFuzzer target, built only with -DCAIRN_FUZZ=ON
