@@ -42,7 +42,7 @@ for target in "$fuzz"/fuzz/*; do
   work=$(mktemp -d)
   corpus=$(find "$top" -path "$top/build*" -prune -o -type d -path "*/corpus/$name" -print | head -n1)
   [ -n "$corpus" ] && cp -r "$corpus"/. "$work"/
-  if "$target" -max_total_time="${CAIRN_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 "$work" \
+  if "$target" -max_total_time="${CAIRN_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 "$work" \
       >"$work.log" 2>&1; then
     passed=$((passed + 1)); echo "fuzz $name: ok ($(grep -c . "$work.log") log lines)"
   else
