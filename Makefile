@@ -18,12 +18,13 @@ build: deps
 	cmake --build $(BUILD) -j $(JOBS)
 
 asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCAIRN_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCAIRN_SANITIZE=ON \
+	  -DCAIRN_BUILD_BENCH=OFF $(CMAKE_ARGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCAIRN_FUZZ=ON \
-	  -DCAIRN_BUILD_TESTS=OFF $(CMAKE_ARGS) >/dev/null
+	  -DCAIRN_BUILD_TESTS=OFF -DCAIRN_BUILD_BENCH=OFF $(CMAKE_ARGS) >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz-all
 
 # Everything: the release build's tests (unit, integration, QEMU boots), the same unit and
