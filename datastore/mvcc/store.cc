@@ -1,5 +1,7 @@
 #include "datastore/mvcc/store.h"
 
+#include <cstdio>
+
 #include "datastore/mvcc/sql_reads.h"
 
 namespace cairn::datastore::mvcc {
@@ -263,7 +265,7 @@ Store::Store(const StoreOptions& options) : options_(options) {}
 std::unique_ptr<Store> Store::open(const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store(options));
   store->readers_ = std::make_unique<ReaderPool>(options.client, options.database, options.readers);
-  store->writer_conn_ = store->readers_->connect();
+  store->writer_conn_ = store->connect_writer();
   store->identity_ = ensure_schema(store->writer_conn_->raw());
   store->revision_ = load_index(*store->writer_conn_, store->index_);
   store->compact_revision_ = read_meta_int(store->writer_conn_->raw(), "compact_revision", 0);
@@ -355,6 +357,7 @@ void Store::run_batch(std::vector<Item>& items) {
   }
   Batch batch{*writer_conn_, revision(), revision(), compact_revision(), {}, {}, false, {}};
   std::string failure;
+  int64_t failure_code = 0;
   for (size_t i = 0; i < items.size() && failure.empty(); ++i) {
     WriteTxn txn(batch, index_);
     try {
@@ -362,6 +365,7 @@ void Store::run_batch(std::vector<Item>& items) {
       if (txn.wrote()) ++batch.base;
     } catch (const dqlite::Error& e) {
       failure = e.what();
+      failure_code = e.code();
     } catch (...) {
       if (txn.mutated_) {
         failure = "request failed after it started writing";
@@ -373,11 +377,16 @@ void Store::run_batch(std::vector<Item>& items) {
   if (failure.empty()) {
     try {
       batch.commit();
+    } catch (const dqlite::Error& e) {
+      failure = e.what();
+      failure_code = e.code();
     } catch (const std::exception& e) {
       failure = e.what();
     }
   }
   if (!failure.empty()) {
+    std::fprintf(stderr, "cairn-datastore: commit of %zu requests failed (code %lld): %s\n",
+                 items.size(), static_cast<long long>(failure_code), failure.c_str());
     if (batch.began) {
       try {
         writer_conn_->exec("ROLLBACK");
@@ -401,9 +410,19 @@ void Store::run_batch(std::vector<Item>& items) {
   for (size_t i = 0; i < items.size(); ++i) items[i].done(errors[i]);
 }
 
+std::unique_ptr<Connection> Store::connect_writer() {
+  auto conn = readers_->connect();
+  // dqlite 1.11's VFS fails a transaction whose dirty pages SQLite spills into the WAL before
+  // COMMIT (SQLITE_IOERR_SHORT_READ, "disk I/O error"; canonical/dqlite#432). A group commit
+  // of a few hundred random keys dirties more pages than the default cache holds, so the
+  // writer's connection never spills: its dirty pages stay in the page cache until COMMIT.
+  conn->exec("PRAGMA cache_spill = OFF");
+  return conn;
+}
+
 void Store::recover_after_failure() {
   // The in-memory index may hold changes of the failed batch: rebuild it from SQL.
-  writer_conn_ = readers_->connect();
+  writer_conn_ = connect_writer();
   revision_.store(load_index(*writer_conn_, index_), std::memory_order_release);
   compact_revision_.store(read_meta_int(writer_conn_->raw(), "compact_revision", 0),
                           std::memory_order_release);

@@ -125,6 +125,7 @@ class Store {
   void writer_loop();
   void run_batch(std::vector<Item>& items);
   void recover_after_failure();
+  std::unique_ptr<Connection> connect_writer();
 
   StoreOptions options_;
   std::unique_ptr<ReaderPool> readers_;
