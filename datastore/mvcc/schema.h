@@ -1,12 +1,16 @@
 // The SQL schema of cairn-datastore's MVCC store (kine-like: every write appends rows).
 //
-// kv: one row per change of one key. (name, revision) is the primary key: etcd forbids a
-//   request from changing a key twice, so a revision touches a key at most once, and a Txn
-//   that writes several keys gives them all the same revision, as etcd does. Rows are
-//   clustered by name (WITHOUT ROWID), so a Range over a key span reads contiguous pages; the
-//   revision index serves watch replay and compaction. A delete appends a tombstone row
-//   (deleted = 1). prev_revision links a row to the row it supersedes, so the previous
-//   key-value of an event is one primary-key lookup away.
+// kv: one row per change of one key. (name, revision) is unique (index kv_name_revision):
+//   etcd forbids a request from changing a key twice, so a revision touches a key at most
+//   once, and a Txn that writes several keys gives them all the same revision, as etcd does.
+//   Rows live in a rowid table in insertion (= revision) order, not clustered by name: a
+//   row of ~1 KiB or more does not fit a WITHOUT ROWID leaf (SQLite's inline limit there is
+//   ~1000 bytes on 4 KiB pages), so every such write used to spill into an overflow page of
+//   its own (5.6 KB of database and 8 KiB of raft log per 1.3 KB write). Appending instead
+//   fills pages in order; the random part of a write is one small (name, revision) index
+//   entry. The revision index serves watch replay and compaction. A delete appends a
+//   tombstone row (deleted = 1). prev_revision links a row to the row it supersedes, so the
+//   previous key-value of an event is one index lookup away.
 //   The current revision is MAX(revision): compaction never removes the newest row.
 // lease: granted leases (id, TTL), so leases survive a restart (expiry restarts from now,
 //   as etcd's lessor does on recovery).
@@ -20,7 +24,7 @@
 
 namespace cairn::datastore::mvcc {
 
-inline constexpr const char* kFormat = "cairn-datastore/1";
+inline constexpr const char* kFormat = "cairn-datastore/2";
 
 struct Identity {
   uint64_t cluster_id = 0;
