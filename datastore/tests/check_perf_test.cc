@@ -2,13 +2,13 @@
 // against the real cairn-datastore binary. Slow: run only in the release ctest pass.
 #include <gtest/gtest.h>
 
-#include "datastore/e2e/datastore_server.h"
+#include "datastore/testing/datastore_process.h"
 
-namespace cairn::datastore::e2e {
+namespace cairn::datastore::testing {
 namespace {
 
-TEST(CheckPerfE2e, LoadSmallPasses) {
-  DatastoreServer server;
+TEST(CheckPerf, LoadSmallPasses) {
+  DatastoreProcess server;
   ASSERT_NO_THROW(server.start());
   CommandResult r =
       sh("etcdctl --dial-timeout=20s --command-timeout=60s --endpoints=" + server.endpoint() +
@@ -22,4 +22,4 @@ TEST(CheckPerfE2e, LoadSmallPasses) {
 }
 
 }  // namespace
-}  // namespace cairn::datastore::e2e
+}  // namespace cairn::datastore::testing

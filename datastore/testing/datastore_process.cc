@@ -1,5 +1,6 @@
-#include "datastore/e2e/datastore_server.h"
+#include "datastore/testing/datastore_process.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,15 +11,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
-namespace cairn::datastore::e2e {
+namespace cairn::datastore::testing {
 namespace {
 
 // Asks the kernel for a free loopback port. A tiny race with other processes remains; the
@@ -41,32 +43,33 @@ int free_loopback_port() {
 
 }  // namespace
 
-DatastoreServer::DatastoreServer(Transport transport) : transport_(transport) {
-  char tmpl[] = "/tmp/cairn-ds-e2e-XXXXXX";
+const char* datastore_binary() {
+  return CAIRN_DATASTORE_BIN;
+}
+
+DatastoreProcess::DatastoreProcess(Transport transport) : transport_(transport) {
+  char tmpl[] = "/tmp/cairn-ds-test-XXXXXX";
   if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
   dir_ = tmpl;
   if (transport_ == Transport::kTcp) port_ = free_loopback_port();
 }
 
-DatastoreServer::~DatastoreServer() {
+DatastoreProcess::~DatastoreProcess() {
   kill9();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
 
-std::string DatastoreServer::endpoint() const {
+std::string DatastoreProcess::endpoint() const {
   if (transport_ == Transport::kTcp) return "127.0.0.1:" + std::to_string(port_);
   return "unix://" + dir_ + "/datastore.sock";
 }
 
-std::string DatastoreServer::log() const {
-  std::ifstream in(log_path());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string DatastoreProcess::log() const {
+  return read_file(log_path());
 }
 
-void DatastoreServer::start() {
+void DatastoreProcess::start() {
   if (pid_ > 0) throw std::runtime_error("cairn-datastore already running");
   std::string notify = dir_ + "/notify.sock";
   ::unlink(notify.c_str());
@@ -75,19 +78,38 @@ void DatastoreServer::start() {
   sa.sun_family = AF_UNIX;
   std::strncpy(sa.sun_path, notify.c_str(), sizeof sa.sun_path - 1);
   if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    if (fd >= 0) ::close(fd);
     throw std::runtime_error("bind " + notify + ": " + std::strerror(errno));
   }
-  std::string listen = transport_ == Transport::kTcp ? "tcp://" + endpoint() : endpoint();
-  std::string store = storage_dir();
+  // Everything the child needs is built before fork: after it only exec-safe calls.
+  std::vector<std::string> args = {
+      "cairn-datastore", "--storage-dir", storage_dir(), "--listen",
+      transport_ == Transport::kTcp ? "tcp://" + endpoint() : endpoint()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // The environment too: the test may run gRPC threads, so the child must not allocate.
+  std::vector<std::string> env = {"NOTIFY_SOCKET=" + notify};
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "NOTIFY_SOCKET=", 14) != 0) env.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   std::string log = log_path();
   pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
+  if (pid_ < 0) {
+    ::close(fd);
+    throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
+  }
   if (pid_ == 0) {
-    ::setenv("NOTIFY_SOCKET", notify.c_str(), 1);
-    FILE* out = std::freopen(log.c_str(), "a", stdout);
-    if (out) ::dup2(::fileno(stdout), 2);
-    ::execl(CAIRN_DATASTORE_BIN, "cairn-datastore", "--storage-dir", store.c_str(), "--listen",
-            listen.c_str(), static_cast<char*>(nullptr));
+    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (out >= 0) {
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+    }
+    ::execve(CAIRN_DATASTORE_BIN, argv.data(), envp.data());
     _exit(127);
   }
   // Wait for READY=1, but notice an early exit instead of sitting out the whole timeout.
@@ -115,14 +137,14 @@ void DatastoreServer::start() {
   throw std::runtime_error("cairn-datastore sent no READY=1 within 60 s: " + this->log());
 }
 
-void DatastoreServer::kill9() {
+void DatastoreProcess::kill9() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
 }
 
-int DatastoreServer::terminate() {
+int DatastoreProcess::terminate() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
   int status = 0;
@@ -158,4 +180,33 @@ CommandResult sh(const std::string& cmd, bool merge_stderr) {
   return r;
 }
 
-}  // namespace cairn::datastore::e2e
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int64_t json_int(const std::string& json, const std::string& field) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + field + "\":\\s*(-?[0-9]+)"))) return -1;
+  return std::stoll(m[1]);
+}
+
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(every);
+  }
+}
+
+}  // namespace cairn::datastore::testing
