@@ -9,6 +9,10 @@ function(cairn_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES} ${T_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  # Test bodies are built unoptimised whatever the build type: GoogleTest-heavy files compile
+  # about 3x faster at -O0 and `make test` is bounded by compile time on 2 cores. The code
+  # under test lives in libraries and keeps the build type's flags.
+  target_compile_options(${name} PRIVATE -O0)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   # gtest_discover_tests cannot carry a label list (CMake splits it into property names), so
   # a test gets one label: the most restrictive it was given, which is what the filters in
