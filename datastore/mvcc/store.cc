@@ -1,6 +1,8 @@
 #include "datastore/mvcc/store.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "datastore/mvcc/sql_reads.h"
 
@@ -270,6 +272,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options) {
   store->revision_ = load_index(*store->writer_conn_, store->index_);
   store->compact_revision_ = read_meta_int(store->writer_conn_->raw(), "compact_revision", 0);
   store->leases_ = load_leases(*store->writer_conn_);
+  store->completer_ = std::thread([s = store.get()] { s->completer_loop(); });
   store->writer_ = std::thread([s = store.get()] { s->writer_loop(); });
   return store;
 }
@@ -302,6 +305,39 @@ void Store::stop() {
     cv_.notify_all();
   }
   if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
+  {
+    std::lock_guard lock(done_mu_);
+    done_stopping_ = true;
+    done_cv_.notify_all();
+  }
+  if (completer_.joinable() && completer_.get_id() != std::this_thread::get_id()) {
+    completer_.join();
+  }
+}
+
+void Store::complete(std::vector<Item>& items, std::vector<std::exception_ptr>& errors) {
+  std::vector<Completion> batch;
+  batch.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    batch.push_back(Completion{std::move(items[i].done), i < errors.size() ? errors[i] : nullptr});
+  }
+  std::lock_guard lock(done_mu_);
+  done_queue_.push_back(std::move(batch));
+  done_cv_.notify_one();
+}
+
+void Store::completer_loop() {
+  for (;;) {
+    std::vector<Completion> batch;
+    {
+      std::unique_lock lock(done_mu_);
+      done_cv_.wait(lock, [&] { return done_stopping_ || !done_queue_.empty(); });
+      if (done_queue_.empty()) return;  // stopping and drained
+      batch = std::move(done_queue_.front());
+      done_queue_.pop_front();
+    }
+    for (auto& c : batch) c.done(c.error);
+  }
 }
 
 int64_t Store::db_size() {
@@ -337,10 +373,12 @@ void Store::writer_loop() {
     std::lock_guard lock(mu_);
     rest.swap(queue_);
   }
-  for (auto& item : rest) {
-    item.done(
-        std::make_exception_ptr(StoreError(ErrorKind::kUnavailable, "datastore is stopping")));
-  }
+  std::vector<Item> left(std::make_move_iterator(rest.begin()),
+                         std::make_move_iterator(rest.end()));
+  std::vector<std::exception_ptr> errors(
+      left.size(),
+      std::make_exception_ptr(StoreError(ErrorKind::kUnavailable, "datastore is stopping")));
+  complete(left, errors);
 }
 
 void Store::run_batch(std::vector<Item>& items) {
@@ -351,7 +389,8 @@ void Store::run_batch(std::vector<Item>& items) {
     } catch (const std::exception& e) {
       auto err = std::make_exception_ptr(
           StoreError(ErrorKind::kUnavailable, std::string("database unavailable: ") + e.what()));
-      for (auto& item : items) item.done(err);
+      std::fill(errors.begin(), errors.end(), err);
+      complete(items, errors);
       return;
     }
   }
@@ -400,14 +439,17 @@ void Store::run_batch(std::vector<Item>& items) {
       recover_after_failure();
     } catch (...) {
     }
-    for (size_t i = 0; i < items.size(); ++i) items[i].done(errors[i] ? errors[i] : err);
+    for (auto& e : errors) {
+      if (!e) e = err;
+    }
+    complete(items, errors);
     return;
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
   compact_revision_.store(batch.compact, std::memory_order_release);
   revision_.store(batch.base, std::memory_order_release);
   if (sink_ && !batch.events.empty()) sink_(batch.base, std::move(batch.events));
-  for (size_t i = 0; i < items.size(); ++i) items[i].done(errors[i]);
+  complete(items, errors);
 }
 
 std::unique_ptr<Connection> Store::connect_writer() {

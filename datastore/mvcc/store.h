@@ -89,7 +89,9 @@ class Store {
  public:
   using Apply = std::function<void(WriteTxn&)>;
   // Called once per request: null on success, else the request's error (or a StoreError of
-  // kind kUnavailable when the batch could not be committed).
+  // kind kUnavailable when the batch could not be committed). Runs on the store's completion
+  // thread, batch after batch in commit order, so sending replies (gRPC writes inline)
+  // overlaps the next batch's commit instead of delaying it.
   using Done = std::function<void(std::exception_ptr)>;
   // Receives every committed batch's events (revision order) before requests complete.
   using EventSink = std::function<void(int64_t revision, std::vector<Event>&& events)>;
@@ -123,6 +125,9 @@ class Store {
     Done done;
   };
   void writer_loop();
+  void completer_loop();
+  // Hands a batch's completions to the completion thread.
+  void complete(std::vector<Item>& items, std::vector<std::exception_ptr>& errors);
   void run_batch(std::vector<Item>& items);
   void recover_after_failure();
   std::unique_ptr<Connection> connect_writer();
@@ -144,6 +149,16 @@ class Store {
   std::deque<Item> queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  struct Completion {
+    Done done;
+    std::exception_ptr error;
+  };
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<std::vector<Completion>> done_queue_;
+  bool done_stopping_ = false;
+  std::thread completer_;
 };
 
 }  // namespace cairn::datastore::mvcc
