@@ -205,7 +205,8 @@ void parse_restart(const TomlSection& restart, RestartSpec& out) {
   }
   if (auto delay = restart.duration("delay")) out.delay = *delay;
   if (auto max_delay = positive_duration(restart, "max-delay")) out.max_delay = *max_delay;
-  if (auto burst = restart.integer("burst", 1, 10'000)) out.burst = static_cast<int>(*burst);
+  // 0 = no start limit (systemd's StartLimitBurst=0): restarts go on with capped backoff.
+  if (auto burst = restart.integer("burst", 0, 10'000)) out.burst = static_cast<int>(*burst);
   if (auto interval = positive_duration(restart, "interval")) out.interval = *interval;
   if (out.max_delay < out.delay) {
     restart.error(restart.has("max-delay") ? "max-delay" : "delay",

@@ -132,6 +132,13 @@ TEST(ServiceFile, MinimalHasDocumentedDefaults) {
   EXPECT_FALSE(p.spec.is_group());
 }
 
+// burst = 0 is "no start limit" (systemd's StartLimitBurst=0), not an error.
+TEST(ServiceFile, BurstZeroDisablesTheStartLimit) {
+  auto p = parse("exec = [\"/x\"]\n[restart]\nburst = 0\n");
+  ASSERT_TRUE(p.valid()) << errors(p);
+  EXPECT_EQ(p.spec.restart.burst, 0);
+}
+
 TEST(ServiceFile, GroupWithMembers) {
   auto p = parse(
       "description = \"kubelite\"\n"
@@ -239,7 +246,8 @@ TEST(ServiceFile, BadInputNamesPositionAndReason) {
        "svc.toml:3:10: error: restart.policy: unknown policy \"sometimes\""},
       {"exec = [\"/x\"]\n[restart]\ndelay = \"10s\"\nmax-delay = \"1s\"\n",
        "restart.max-delay: max-delay (1.000s) is shorter than delay (10.000s)"},
-      {"exec = [\"/x\"]\n[restart]\nburst = 0\n", "restart.burst: value 0 is out of range"},
+      {"exec = [\"/x\"]\n[restart]\nburst = -1\n",
+       "svc.toml:3:9: error: restart.burst: value -1 is out of range 0..10000"},
       {"exec = [\"/x\"]\n[stop]\nsignal = \"SIGFOO\"\n",
        "svc.toml:3:10: error: stop.signal: unknown signal \"SIGFOO\""},
       {"exec = [\"/x\"]\n[resources]\nmemory-max = \"1GB\"\n",

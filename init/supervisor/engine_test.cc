@@ -227,6 +227,26 @@ TEST(Engine, BackoffDoublesUpToTheCapThenStartLimitFails) {
   EXPECT_EQ(f.fx.now - t, 100);
 }
 
+// burst = 0: restarts go on (with the capped backoff) however often the service fails.
+TEST(Engine, BurstZeroNeverHitsTheStartLimit) {
+  EngineFixture f;
+  ServiceSpec a = make_spec("a");
+  a.restart.policy = RestartPolicy::Always;
+  a.restart.delay = Duration(10);
+  a.restart.max_delay = Duration(20);
+  a.restart.burst = 0;
+  a.restart.interval = Duration(60'000);
+  f.load({a});
+  f.engine.start_all();
+  for (int i = 0; i < 50; ++i) {
+    f.exit("a", exit_code(1));
+    ASSERT_EQ(f.state("a"), S::Backoff) << "round " << i << ": " << f.error("a");
+    f.fx.advance(25);
+    ASSERT_EQ(f.state("a"), S::Ready) << "round " << i;
+  }
+  EXPECT_EQ(f.status("a").restarts, 50);
+}
+
 TEST(Engine, StartLimitWindowSlides) {
   EngineFixture f;
   ServiceSpec a = make_spec("a");
