@@ -31,6 +31,13 @@ TEST(CairnctlCli, Commands) {
   EXPECT_EQ(inv.request.command, Command::Logs);
   EXPECT_EQ(inv.request.name, "kubelet");
   EXPECT_TRUE(inv.request.follow);
+  EXPECT_EQ(inv.request.tail_lines, 0u);  // default: all of the ring
+
+  inv = parse_ok({"logs", "kubelet", "--tail", "20"});
+  EXPECT_EQ(inv.request.tail_lines, 20u);
+  EXPECT_FALSE(inv.request.follow);
+  EXPECT_EQ(parse_ok({"logs", "--tail=3", "-f", "x"}).request.tail_lines, 3u);
+  EXPECT_EQ(parse_ok({"logs", "-n", "7", "x"}).request.tail_lines, 7u);
 
   for (const char* c : {"reload", "poweroff", "reboot", "halt", "timeline"}) {
     inv = parse_ok({c});
@@ -64,6 +71,11 @@ TEST(CairnctlCli, UsageErrors) {
       {{"status", "--bogus"}, "unknown option --bogus"},
       {{"--socket"}, "--socket needs a path"},
       {{"--socket=", "status"}, "--socket needs a path"},
+      {{"logs", "x", "--tail"}, "--tail needs a number of lines (1 or more), got \"\""},
+      {{"logs", "x", "--tail", "0"}, "--tail needs a number of lines (1 or more), got \"0\""},
+      {{"logs", "x", "--tail=-2"}, "--tail needs a number of lines (1 or more), got \"-2\""},
+      {{"logs", "x", "--tail", "ten"}, "--tail needs a number of lines (1 or more), got \"ten\""},
+      {{"status", "--tail", "5"}, "--tail is only for logs"},
   };
   for (const auto& c : cases) {
     Invocation inv;

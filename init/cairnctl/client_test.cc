@@ -97,10 +97,13 @@ TEST(CairnctlClient, StatusIsPrinted) {
   status.services[0].name = "datastore";
   status.services[0].state = ServiceState::Ready;
   status.services[0].pid = 42;
+  status.services[0].since_ms = 1'500;
+  status.services[0].status_text = "serving";
   ScriptedPeer peer({status});
   auto r = run_with(peer, {"status"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("datastore  ready  42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("datastore  ready  +1.500s  42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"serving\""), std::string::npos) << r.out;
   EXPECT_EQ(peer.received().command, control::Command::Status);
 }
 

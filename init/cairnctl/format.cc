@@ -118,10 +118,14 @@ std::string format_status_table(const std::vector<ServiceStatus>& services) {
     }
   }
   std::vector<std::vector<std::string>> rows{
-      {"NAME", "STATE", "PID", "RESTARTS", "MEMORY", "DESCRIPTION/ERROR"}};
+      {"NAME", "STATE", "SINCE", "PID", "RESTARTS", "MEMORY", "DESCRIPTION/STATUS/ERROR"}};
   std::set<std::string> shown;
   auto add_row = [&](const ServiceStatus& s, const std::string& indent) {
     std::string detail = s.description;
+    // The daemon's own word on what it is doing (sd_notify STATUS=), like systemctl's Status:.
+    if (!s.status_text.empty()) {
+      detail += (detail.empty() ? "" : " ") + std::string("\"") + first_line(s.status_text) + "\"";
+    }
     if (!s.error.empty() &&
         (s.state == ServiceState::Invalid || s.state == ServiceState::Failed || detail.empty())) {
       detail = first_line(s.error);
@@ -129,7 +133,10 @@ std::string format_status_table(const std::vector<ServiceStatus>& services) {
       detail += " (last error: " + first_line(s.error) + ")";
     }
     if (s.oom_killed) detail = "[OOM-killed] " + detail;
-    rows.push_back({indent + s.name, control::state_name(s.state),
+    // A member is shown under its group; if the group row is not there, say which it is.
+    if (!s.group.empty() && indent.empty()) detail = "[member of " + s.group + "] " + detail;
+    while (!detail.empty() && detail.back() == ' ') detail.pop_back();
+    rows.push_back({indent + s.name, control::state_name(s.state), since_boot(s.since_ms),
                     s.pid > 0 ? std::to_string(s.pid) : "-", std::to_string(s.restarts),
                     s.memory_current ? format_bytes(s.memory_current) : "-", detail});
     shown.insert(s.name);
@@ -171,7 +178,12 @@ std::string format_status_json(const std::vector<ServiceStatus>& services) {
       if (m) out += ", ";
       out += json_string(s.members[m]);
     }
-    out += "]}";
+    out += "]";
+    out += ", \"group\": " + (s.group.empty() ? std::string("null") : json_string(s.group));
+    out += ", \"status_text\": " + json_string(s.status_text);
+    out += ", \"since_ms\": " + std::to_string(s.since_ms);
+    out += std::string(", \"wanted\": ") + (s.wanted ? "true" : "false");
+    out += "}";
   }
   out += services.empty() ? "]\n" : "\n]\n";
   return out;

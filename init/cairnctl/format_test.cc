@@ -27,30 +27,55 @@ TEST(CairnctlFormat, StatusTable) {
   auto kubelet = service("kubelet", ServiceState::Backoff, 0, "node agent");
   kubelet.oom_killed = true;
   kubelet.error = "killed by signal 9";
+  datastore.status_text = "serving 3 clients\nmore";
+  datastore.since_ms = 2'500;
+  group.since_ms = 61'000;
+  api.group = "kubelite";
+  api.since_ms = 3'000;
+  kubelet.group = "kubelite";
+  broken.since_ms = 12;
   std::string table = format_status_table({datastore, kubelet, group, broken, api});
   EXPECT_EQ(table,
-            "NAME              STATE     PID  RESTARTS  MEMORY  DESCRIPTION/ERROR\n"
-            "broken            invalid   -    0         -       broken.toml:3:9: error: "
+            "NAME              STATE     SINCE    PID  RESTARTS  MEMORY  DESCRIPTION/STATUS/ERROR\n"
+            "broken            invalid   +12ms    -    0         -       broken.toml:3:9: error: "
             "stop.signal: unknown signal \"SIGFOO\" ...\n"
-            "datastore         ready     812  1         50M     dqlite datastore\n"
-            "kubelite          starting  -    0         -       Kubernetes\n"
-            "  kube-apiserver  ready     900  0         -       API server\n"
-            "  kubelet         backoff   -    0         -       [OOM-killed] node agent (last "
-            "error: killed by signal 9)\n");
+            "datastore         ready     +2.500s  812  1         50M     dqlite datastore "
+            "\"serving 3 clients ...\"\n"
+            "kubelite          starting  +1m01s   -    0         -       Kubernetes\n"
+            "  kube-apiserver  ready     +3.000s  900  0         -       API server\n"
+            "  kubelet         backoff   +0ms     -    0         -       [OOM-killed] node agent "
+            "(last error: killed by signal 9)\n");
+  // A member whose group is not in the list says which group it belongs to.
+  EXPECT_EQ(format_status_table({api}),
+            "NAME            STATE  SINCE    PID  RESTARTS  MEMORY  DESCRIPTION/STATUS/ERROR\n"
+            "kube-apiserver  ready  +3.000s  900  0         -       [member of kubelite] API "
+            "server\n");
 }
 
 TEST(CairnctlFormat, StatusTableEmpty) {
-  EXPECT_EQ(format_status_table({}), "NAME  STATE  PID  RESTARTS  MEMORY  DESCRIPTION/ERROR\n");
+  EXPECT_EQ(format_status_table({}),
+            "NAME  STATE  SINCE  PID  RESTARTS  MEMORY  DESCRIPTION/STATUS/ERROR\n");
 }
 
 TEST(CairnctlFormat, StatusJson) {
   auto s = service("a", ServiceState::Failed, 0, "desc \"q\"");
   s.error = "line\nbreak";
   s.members = {"m1"};
-  EXPECT_EQ(format_status_json({s}),
-            "[\n  {\"name\": \"a\", \"description\": \"desc \\\"q\\\"\", \"state\": \"failed\", "
-            "\"pid\": 0, \"restarts\": 0, \"last_exit_status\": 0, \"oom_killed\": false, "
-            "\"memory_current\": 0, \"error\": \"line\\nbreak\", \"members\": [\"m1\"]}\n]\n");
+  s.since_ms = 1500;
+  s.wanted = true;
+  auto m = service("m1", ServiceState::Ready, 42);
+  m.group = "a";
+  m.status_text = "Serving \"x\"";
+  EXPECT_EQ(
+      format_status_json({s, m}),
+      "[\n  {\"name\": \"a\", \"description\": \"desc \\\"q\\\"\", \"state\": \"failed\", "
+      "\"pid\": 0, \"restarts\": 0, \"last_exit_status\": 0, \"oom_killed\": false, "
+      "\"memory_current\": 0, \"error\": \"line\\nbreak\", \"members\": [\"m1\"], "
+      "\"group\": null, \"status_text\": \"\", \"since_ms\": 1500, \"wanted\": true},\n"
+      "  {\"name\": \"m1\", \"description\": \"\", \"state\": \"ready\", \"pid\": 42, "
+      "\"restarts\": 0, \"last_exit_status\": 0, \"oom_killed\": false, \"memory_current\": 0, "
+      "\"error\": \"\", \"members\": [], \"group\": \"a\", \"status_text\": "
+      "\"Serving \\\"x\\\"\", \"since_ms\": 0, \"wanted\": false}\n]\n");
   EXPECT_EQ(format_status_json({}), "[]\n");
 }
 

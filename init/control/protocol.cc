@@ -86,6 +86,10 @@ std::string encode_service(const ServiceStatus& s, Fields& f) {
   if (!s.error.empty()) f.add("error", s.error);
   for (const auto& m : s.members) f.add("member", m);
   f.add("memory", std::to_string(s.memory_current));
+  if (!s.group.empty()) f.add("group", s.group);
+  if (!s.status_text.empty()) f.add("status-text", s.status_text);
+  f.add("since", std::to_string(s.since_ms));
+  f.add("wanted", s.wanted ? "1" : "0");
   return "";
 }
 
@@ -98,13 +102,17 @@ std::string decode_service(const Fields& f, ServiceStatus& s) {
   if (const auto* d = f.get("description")) s.description = *d;
   if (const auto* e = f.get("error")) s.error = *e;
   s.members = f.all("member");
+  if (const auto* g = f.get("group")) s.group = *g;
+  if (const auto* t = f.get("status-text")) s.status_text = *t;
   for (auto problem :
        {number_field(f, "pid", s.pid), number_field(f, "restarts", s.restarts),
         number_field(f, "exit-status", s.last_exit_status),
-        number_field(f, "memory", s.memory_current), bool_field(f, "oom-killed", s.oom_killed)}) {
+        number_field(f, "memory", s.memory_current), bool_field(f, "oom-killed", s.oom_killed),
+        number_field(f, "since", s.since_ms), bool_field(f, "wanted", s.wanted)}) {
     if (!problem.empty()) return "service " + *name + ": " + problem;
   }
   if (s.pid < 0 || s.restarts < 0) return "service " + *name + ": negative pid or restarts";
+  if (s.since_ms < 0) return "service " + *name + ": negative since";
   return "";
 }
 
@@ -209,6 +217,7 @@ std::string encode_request(const Request& request) {
   if (request.command == Command::Logs) {
     if (request.follow) m.head.add("follow", "1");
     if (request.tail_bytes) m.head.add("tail", std::to_string(request.tail_bytes));
+    if (request.tail_lines) m.head.add("tail-lines", std::to_string(request.tail_lines));
   }
   return encode_message(m);
 }
@@ -239,6 +248,7 @@ std::string decode_request(std::string_view payload, Request& out) {
   if (request.command == Command::Logs) {
     problem = bool_field(m.head, "follow", request.follow);
     if (problem.empty()) problem = number_field(m.head, "tail", request.tail_bytes);
+    if (problem.empty()) problem = number_field(m.head, "tail-lines", request.tail_lines);
     if (!problem.empty()) return problem;
   }
   out = std::move(request);

@@ -41,6 +41,7 @@ struct Request {
   std::string name;         // start/stop/restart/logs: the service
   bool follow = false;      // logs: keep streaming new lines
   uint64_t tail_bytes = 0;  // logs: at most this much of the ring first; 0 = all of it
+  uint64_t tail_lines = 0;  // logs: at most this many of the ring's last lines; 0 = all
 
   bool operator==(const Request&) const = default;
 };

@@ -15,8 +15,9 @@ TEST(ControlProtocol, EveryRequestRoundTrips) {
     requests.push_back({c, "kube-apiserver", false, 0});
   }
   requests.push_back({Command::Logs, "datastore", true, 4096});
+  requests.push_back({Command::Logs, "datastore", false, 0, 25});
   for (const auto& request : requests) {
-    Request back{Command::Halt, "junk", true, 7};
+    Request back{Command::Halt, "junk", true, 7, 9};
     ASSERT_EQ(decode_request(encode_request(request), back), "") << to_string(request.command);
     EXPECT_EQ(back, request) << to_string(request.command);
   }
@@ -62,6 +63,10 @@ TEST(ControlProtocol, StatusRoundTrips) {
   a.last_exit_status = 9;
   a.oom_killed = true;
   a.memory_current = 123456789;
+  a.status_text = "Serving 3 clients\nsecond line";
+  a.since_ms = 4321;
+  a.wanted = true;
+  a.group = "storage";
   ServiceStatus b;
   b.name = "kubelite";
   b.state = ServiceState::Invalid;
@@ -80,6 +85,13 @@ TEST(ControlProtocol, StatusRoundTrips) {
   EXPECT_EQ(back.services[0].last_exit_status, 9);
   EXPECT_TRUE(back.services[0].oom_killed);
   EXPECT_EQ(back.services[0].memory_current, 123456789u);
+  EXPECT_EQ(back.services[0].status_text, a.status_text);
+  EXPECT_EQ(back.services[0].since_ms, 4321);
+  EXPECT_TRUE(back.services[0].wanted);
+  EXPECT_EQ(back.services[0].group, "storage");
+  EXPECT_EQ(back.services[1].group, "");
+  EXPECT_EQ(back.services[1].status_text, "");
+  EXPECT_FALSE(back.services[1].wanted);
   EXPECT_EQ(back.services[1].state, ServiceState::Invalid);
   EXPECT_EQ(back.services[1].error, b.error);
   EXPECT_EQ(back.services[1].members, b.members);
@@ -130,6 +142,8 @@ TEST(ControlProtocol, BadResponses) {
       "status\n[service]\nname=a\nstate=ready\npid=-3\n",
       "status\n[service]\nname=a\nstate=ready\nmemory=-1\n",
       "status\n[service]\nname=a\nstate=ready\noom-killed=2\n",
+      "status\n[service]\nname=a\nstate=ready\nsince=-5\n",
+      "status\n[service]\nname=a\nstate=ready\nwanted=maybe\n",
       "timeline\n[entry]\nname=a\nstarted=-2\n",
       "timeline\n[entry]\nstarted=1\n",
       "timeline\n[entry]\nname=a\nready=99999999999999999999\n",

@@ -47,6 +47,20 @@ std::vector<std::string> log_chunks(const std::string& text) {
   return chunks;
 }
 
+// The last `count` lines of `text` (whole lines, each ending in '\n'); all of it if 0.
+std::string last_lines(const std::string& text, uint64_t count) {
+  if (count == 0) return text;
+  size_t end = text.size();
+  if (end > 0 && text[end - 1] == '\n') --end;  // the final line's own newline
+  size_t start = end;
+  for (uint64_t seen = 0; seen < count; ++seen) {
+    size_t newline = start == 0 ? std::string::npos : text.rfind('\n', start - 1);
+    if (newline == std::string::npos) return text;
+    start = newline;
+  }
+  return text.substr(start + 1);
+}
+
 }  // namespace
 
 struct ControlServer::Impl {
@@ -320,7 +334,8 @@ struct ControlServer::Impl {
     // Never more than half the client's output bound (a huge ring would get it dropped).
     size_t max = options.max_output_bytes / 2;
     if (request.tail_bytes != 0 && request.tail_bytes < max) max = request.tail_bytes;
-    for (std::string& chunk : log_chunks(logs.tail(request.name, max))) {
+    for (std::string& chunk :
+         log_chunks(last_lines(logs.tail(request.name, max), request.tail_lines))) {
       if (!send(c, framed(ctl::Response::log_chunk(std::move(chunk))))) return;
     }
     if (!request.follow) {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -52,6 +53,25 @@ TEST(Cairnctl, StatusStopStartReloadTimelineAndPoweroff) {
   EXPECT_EQ(state_of(init, "b"), "ready");
   Output status = cairnctl(init, "status");
   EXPECT_NE(status.text.find("exited with status 7"), std::string::npos) << status.text;
+  // a's sd_notify STATUS= text and the time it entered its state, in the table and the JSON.
+  EXPECT_NE(status.text.find("\"all good\""), std::string::npos) << status.text;
+  EXPECT_NE(status.text.find("SINCE"), std::string::npos) << status.text;
+  std::string json = cairnctl(init, "status --json").text;
+  EXPECT_NE(json.find("\"status_text\": \"all good\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"since_ms\": "), std::string::npos) << json;
+  EXPECT_NE(json.find("\"group\": null"), std::string::npos) << json;
+
+  // logs --tail N: only the last N lines of the ring (cairn-init's own log has many more).
+  // (--tail first: lines logged in between only make the full ring longer.)
+  Output two = cairnctl(init, "logs cairn-init --tail 2");
+  Output all = cairnctl(init, "logs cairn-init");
+  EXPECT_EQ(two.status, 0) << two.text;
+  auto lines = [](const std::string& text) {
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  EXPECT_GT(lines(all.text), 2u) << all.text;
+  ASSERT_EQ(lines(two.text), 2u) << two.text;
+  EXPECT_NE(all.text.find(two.text), std::string::npos) << "not the end of the ring:\n" << two.text;
 
   // Stopping a stops b (which requires it) first.
   Output stop = cairnctl(init, "stop a");
@@ -101,7 +121,10 @@ TEST(Cairnctl, UnmodifiedSdNotifyClientReportsReadiness) {
   ASSERT_TRUE(init.start());
   ASSERT_TRUE(init.wait_console("node ready in", std::chrono::seconds(60))) << init.console();
   EXPECT_EQ(state_of(init, "daemon"), "ready");
-  // (STATUS= is kept in ServiceStatus::status_text; cairnctl does not show it yet.)
+  // systemd-notify's STATUS= reaches `cairnctl status`.
+  EXPECT_NE(cairnctl(init, "status --json").text.find("\"status_text\": \"up via systemd-notify\""),
+            std::string::npos)
+      << cairnctl(init, "status --json").text;
 }
 
 }  // namespace
