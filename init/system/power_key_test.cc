@@ -3,7 +3,14 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
 
 namespace cairn::init::system {
 namespace {
@@ -62,6 +69,73 @@ TEST(PowerKey, OpenDevicesSkipsWhatIsNotAnEvdevPowerKey) {
   EXPECT_EQ(watcher.open_devices("/nonexistent"), 0u);
   unlink(path.c_str());
   rmdir(dir);
+}
+
+// A power key that appears after boot: /dev/input does not even exist when the watch starts;
+// it is created, then event nodes appear in it. The probe (the seam to the device nodes)
+// hands back pipes for "power keys" and -1 for anything else.
+TEST(PowerKey, DevicesCreatedLaterArePickedUp) {
+  char parent[] = "/tmp/cairn-dev-XXXXXX";
+  ASSERT_NE(mkdtemp(parent), nullptr);
+  std::string input = std::string(parent) + "/input";
+  std::vector<std::string> probed;
+  std::map<std::string, int> writers;  // path -> write end of its pipe
+  auto probe = [&](const std::string& path) {
+    probed.push_back(path);
+    if (path.size() >= 6 && path.substr(path.size() - 6) == "event9") return -1;  // no KEY_POWER
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    writers[path] = fds[1];
+    return fds[0];
+  };
+  auto touch = [](const std::string& path) {
+    int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
+    return fd >= 0;
+  };
+  EventLoop loop;
+  int presses = 0;
+  PowerKeyWatcher watcher(
+      loop, [&] { ++presses; }, probe);
+  EXPECT_EQ(watcher.open_devices(input), 0u);
+  ASSERT_TRUE(watcher.watch_for_new_devices(input));
+  auto pump = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 100 && !done(); ++i) loop.run_once(std::chrono::milliseconds(20));
+  };
+
+  // The directory and its first node arrive together (before the watch on it exists).
+  ASSERT_EQ(mkdir(input.c_str(), 0755), 0);
+  ASSERT_TRUE(touch(input + "/event1"));
+  pump([&] { return watcher.device_count() == 1; });
+  EXPECT_EQ(watcher.device_count(), 1u);
+
+  ASSERT_TRUE(touch(input + "/event9"));  // not a power key
+  ASSERT_TRUE(touch(input + "/mouse0"));  // not an event node: never probed
+  ASSERT_TRUE(touch(input + "/event4"));
+  pump([&] { return watcher.device_count() == 2; });
+  EXPECT_EQ(watcher.device_count(), 2u);
+  EXPECT_EQ(std::count(probed.begin(), probed.end(), input + "/mouse0"), 0);
+  EXPECT_EQ(std::count(probed.begin(), probed.end(), input + "/event9"), 1);
+
+  // Seen again (attribute change, a rescan): never watched twice.
+  ASSERT_EQ(chmod((input + "/event1").c_str(), 0640), 0);
+  for (int i = 0; i < 5; ++i) loop.run_once(std::chrono::milliseconds(20));
+  EXPECT_EQ(watcher.open_devices(input), 2u);
+  EXPECT_EQ(std::count(probed.begin(), probed.end(), input + "/event1"), 1);
+
+  // The late device's button works.
+  input_event press = key(EV_KEY, KEY_POWER, 1);
+  ASSERT_EQ(write(writers[input + "/event4"], &press, sizeof press),
+            static_cast<ssize_t>(sizeof press));
+  pump([&] { return presses == 1; });
+  EXPECT_EQ(presses, 1);
+
+  for (auto& [path, fd] : writers) close(fd);
+  for (const char* name : {"event1", "event4", "event9", "mouse0"}) {
+    unlink((input + "/" + name).c_str());
+  }
+  rmdir(input.c_str());
+  rmdir(parent);
 }
 
 }  // namespace
