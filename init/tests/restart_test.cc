@@ -89,7 +89,8 @@ TEST(Pid1Restart, PowerSignalStormShutsDownOnce) {
 TEST(Pid1Restart, CgroupLimitsAreWrittenAndOomKillsReported) {
   if (!controller_available("memory")) {
     GTEST_SKIP() << "the memory controller is not available in cgroup v2 on this host "
-                    "(hybrid hierarchy); the QEMU boot tests cover it";
+                    "(hybrid hierarchy: memory/cpu/pids on cgroup v1); the qemu-labelled test "
+                    "cairn_init_pid1_cgroup_in_vm runs this test in a pure-cgroup2 guest";
   }
   InitUnderTest init("oom");
   ASSERT_TRUE(init.start());
