@@ -4,18 +4,26 @@
 // the cache dir keep rebuilds offline and fast:
 //   debs/<suite>-<arch>/            every .deb ever fetched (fed back to apt: no re-download)
 //   rootfs/<suite>-<arch>-<key>.tar the extracted packages for one exact package set (key =
-//                                   hash of suite, mirror, arch, components, packages, epoch)
+//                                   hash of suite, mirror, arch, components, packages, epoch
+//                                   and the archive's current Packages index hashes, so a
+//                                   changed archive means a fresh resolve: archive_index.h)
+//   rootfs/<suite>-<arch>-<set>.current  the index hash last resolved for a package set: the
+//                                   offline fallback (with a warning), and what is deleted when
+//                                   a newer resolve replaces it
 //   rootfs/...-tree-<key>.tar       that tree with the kernel taken out and [kernel]
 //                                   omit-modules applied (depmod re-run): a rebuild starts here
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
+#include "image/build/archive_index.h"
 #include "image/build/pipeline.h"
 #include "image/util/process.h"
 #include "image/util/sha256.h"
@@ -80,6 +88,11 @@ void make_rootfs_tar(BuildContext& ctx, const std::vector<std::string>& packages
       partial.string(),
       r.mirror,
   };
+  // Extra sources (security, updates) in apt's one-line style, same components.
+  for (const auto& src : apt_sources(r)) {
+    if (src.uri == r.mirror && src.suite == r.suite) continue;
+    argv.push_back("deb " + src.uri + " " + src.suite + " " + join(r.components, " "));
+  }
   RunOptions opts;
   opts.env = ctx.tool_env();
   opts.echo_stderr = ctx.options.verbose;
@@ -182,18 +195,47 @@ void store(const fs::path& dir, const fs::path& tar) {
 void stage_rootfs(BuildContext& ctx) {
   const Recipe& r = ctx.recipe;
   auto packages = package_set(r);
-  std::string base_key = std::string(kRootfsFormat) + "\n" + r.suite + "\n" + r.mirror + "\n" +
-                         debian_arch(r.arch) + "\n" + join(r.components, ",") + "\n" +
-                         join(packages, ",") + "\n" + std::to_string(ctx.epoch);
+  std::string set_key = std::string(kRootfsFormat) + "\n" + r.suite + "\n" + r.mirror + "\n" +
+                        join(r.extra_sources, ",") + "\n" + debian_arch(r.arch) + "\n" +
+                        join(r.components, ",") + "\n" + join(packages, ",") + "\n" +
+                        std::to_string(ctx.epoch);
   std::string prefix = r.suite + "-" + debian_arch(r.arch) + "-";
   fs::path cache = ctx.options.cache_dir / "rootfs";
   fs::create_directories(cache);
-  fs::path base_tar = cache / (prefix + sha256_hex(base_key).substr(0, 16) + ".tar");
+  fs::path current = cache / (prefix + sha256_hex(set_key).substr(0, 16) + ".current");
+  std::string previous_index;
+  if (std::ifstream in(current); in) std::getline(in, previous_index);
+
+  // What the archive serves now. Offline, the last resolved set is used, loudly.
+  std::string index_hash;
+  try {
+    index_hash = sha256_hex(fetch_archive_index_key(r, ctx.work / "archive-index"));
+  } catch (const std::exception& e) {
+    if (previous_index.empty())
+      throw std::runtime_error(std::string(e.what()) +
+                               " (and no package set for this recipe is cached to fall back to)");
+    auto age = std::chrono::duration_cast<std::chrono::hours>(fs::file_time_type::clock::now() -
+                                                              fs::last_write_time(current));
+    std::cerr << "cairn-image: warning: " << e.what()
+              << "\ncairn-image: warning: cannot check the archive for newer packages; building "
+                 "from the package set resolved "
+              << age.count()
+              << " h ago (it may lack updates published since; manifest.json lists the "
+                 "versions)\n";
+    index_hash = previous_index;
+  }
+  auto base_tar_for = [&](const std::string& index) {
+    return cache / (prefix + sha256_hex(set_key + "\n" + index).substr(0, 16) + ".tar");
+  };
   // The tree after the kernel was taken out and modules were omitted: what a rebuild with the
   // same packages and [kernel] starts from (saves re-running depmod on every build).
-  ctx.rootfs_cache_key =
-      sha256_hex(base_key + "\n" + r.kernel_package + "\n" + join(r.omit_modules, ","))
-          .substr(0, 16);
+  auto tree_key_for = [&](const std::string& index) {
+    return sha256_hex(set_key + "\n" + index + "\n" + r.kernel_package + "\n" +
+                      join(r.omit_modules, ","))
+        .substr(0, 16);
+  };
+  fs::path base_tar = base_tar_for(index_hash);
+  ctx.rootfs_cache_key = tree_key_for(index_hash);
   fs::path tree_tar = cache / (prefix + "tree-" + ctx.rootfs_cache_key + ".tar");
   fs::path stash = ctx.rootfs / ".cairn-kernel";
 
@@ -208,6 +250,15 @@ void stage_rootfs(BuildContext& ctx) {
     fs::rename(ctx.kernel_image, stash / "vmlinuz");
     std::ofstream(stash / "version") << ctx.kernel_version << "\n";
     store(ctx.rootfs, tree_tar);
+  }
+  if (previous_index != index_hash) {
+    // The archive moved on: this set replaces the previous resolve (its trees are stale).
+    std::ofstream(current) << index_hash << "\n";
+    if (!previous_index.empty()) {
+      std::error_code ec;
+      fs::remove(base_tar_for(previous_index), ec);
+      fs::remove(cache / (prefix + "tree-" + tree_key_for(previous_index) + ".tar"), ec);
+    }
   }
   ctx.kernel_image = ctx.work / "vmlinuz";
   fs::rename(stash / "vmlinuz", ctx.kernel_image);

@@ -174,7 +174,7 @@ void parse_image(const TomlSection& s, Recipe& r) {
 }
 
 void parse_packages(const TomlSection& s, Recipe& r) {
-  s.check_keys({"suite", "mirror", "components", "list", "prune"});
+  s.check_keys({"suite", "mirror", "extra-sources", "components", "list", "prune"});
   if (auto v = require(s, "suite", s.string_checked("suite", [](const std::string& text) {
         static const std::regex re("[a-z][a-z0-9-]{0,31}");
         return std::regex_match(text, re) ? "" : "not a Debian suite name";
@@ -187,6 +187,15 @@ void parse_packages(const TomlSection& s, Recipe& r) {
                    : "must be an http://, https:// or file:/ URL";
       }))
     r.mirror = *v;
+  if (auto v = checked_list(s, "extra-sources", [](const std::string& src) -> std::string {
+        static const std::regex re("(https?://|file:/)[^ \t]+ [a-z][a-z0-9-]{0,31}");
+        return std::regex_match(src, re)
+                   ? ""
+                   : "\"" + src +
+                         "\" is not \"URL SUITE\" (an http://, https:// or file:/ URL, "
+                         "one space, a Debian suite name)";
+      }))
+    r.extra_sources = *v;
   auto package_name = [](const std::string& v) -> std::string {
     static const std::regex re("[a-z0-9][a-z0-9+.-]+");
     return std::regex_match(v, re) ? "" : "\"" + v + "\" is not a Debian package name";

@@ -55,6 +55,9 @@ struct Recipe {
   std::string suite = "bookworm";
   std::string mirror = "http://deb.debian.org/debian";
   std::vector<std::string> components{"main"};
+  // More apt sources, "URL SUITE" each (same components), e.g. the security archive: what
+  // they serve overrides the main suite's older versions (apt picks the newest candidate).
+  std::vector<std::string> extra_sources;
   std::vector<std::string> packages;  // the rootfs package list (the kernel package is added)
   std::vector<std::string> prune;     // paths (globs allowed) removed from the rootfs
 

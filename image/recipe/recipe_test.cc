@@ -44,6 +44,13 @@ std::vector<Diagnostic> parse(const std::string& text) {
   return diags;
 }
 
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  auto pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  if (pos != std::string::npos) text.replace(pos, from.size(), to);
+  return text;
+}
+
 TEST(Recipe, GoodRecipeParses) {
   std::vector<Diagnostic> diags;
   auto r = parse_recipe_text(kGood, "/r/recipes/x.toml", diags);
@@ -62,13 +69,15 @@ TEST(Recipe, GoodRecipeParses) {
   EXPECT_NE(r->node_toml.find("hostname = \"cairn\""), std::string::npos) << r->node_toml;
   EXPECT_EQ(r->effective_seed(), "qemu-x86_64-0.1.0");
   EXPECT_EQ(r->source_date_epoch, 1704067200);
-}
-
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  auto pos = text.find(from);
-  EXPECT_NE(pos, std::string::npos) << from;
-  if (pos != std::string::npos) text.replace(pos, from.size(), to);
-  return text;
+  EXPECT_TRUE(r->extra_sources.empty());
+  r = parse_recipe_text(
+      replace(kGood, "suite = \"bookworm\"",
+              "suite = \"bookworm\"\nextra-sources = [\"http://deb.debian.org/debian-security "
+              "bookworm-security\"]"),
+      "/r/recipes/x.toml", diags);
+  ASSERT_TRUE(r) << to_string(diags);
+  EXPECT_EQ(r->extra_sources,
+            (std::vector<std::string>{"http://deb.debian.org/debian-security bookworm-security"}));
 }
 
 struct BadCase {
@@ -131,6 +140,11 @@ TEST(Recipe, BadRecipesNameFileLineColumnAndReason) {
       {"bad component",
        replace(kGood, "suite = \"bookworm\"", "suite = \"bookworm\"\ncomponents = [\"free\"]"),
        "/r/x.toml:10:15: error: packages.components: unknown component \"free\""},
+      {"bad extra source",
+       replace(kGood, "suite = \"bookworm\"",
+               "suite = \"bookworm\"\nextra-sources = [\"deb.debian.org bookworm-security\"]"),
+       "/r/x.toml:10:18: error: packages.extra-sources: \"deb.debian.org bookworm-security\" is "
+       "not \"URL SUITE\""},
       {"negative epoch",
        replace(kGood, "board = \"uefi\"", "board = \"uefi\"\nsource-date-epoch = -1"),
        "/r/x.toml:6:21: error: image.source-date-epoch: "},
