@@ -1,122 +1,169 @@
-// Benchmark client for bench/datastore/run.sh (run by hand, not a test), speaking the etcd
-// v3 gRPC API to any endpoint (etcd or cairn-datastore):
-//   datastore_bench watch-latency ENDPOINT [RATE=1000] [SECONDS=10]
-//       puts at RATE/s, each value carrying its send time; a watcher measures put -> event
-//       delivery; prints "p50_ms p99_ms events".
-//   datastore_bench fill ENDPOINT [KEYS=100000] [VALUE_BYTES=1024]
-//       writes KEYS keys of VALUE_BYTES from 16 threads; prints "live_bytes".
+// bench-datastore: two etcd v3 measurements over gRPC, for cairn-datastore and etcd alike
+// (the client of bench/datastore/run.sh).
+//
+//   bench-datastore latency ENDPOINT [RATE=1000] [SECONDS=10]
+//     Opens one watch on a prefix, then writes RATE puts/s for SECONDS, paced over 32 writer
+//     threads with blocking puts (enough in flight that a put taking up to ~30 ms still
+//     leaves the offered rate reachable: the rate is the client's, not the server's). Each
+//     put's value carries its send time (steady clock, same host); latency = event received
+//     - put sent. Prints "p50_ms p99_ms max_ms events achieved_rate".
+//   bench-datastore fill ENDPOINT [KEYS=100000] [VALUE_BYTES=1024]
+//     Writes KEYS distinct keys of VALUE_BYTES each with 16 concurrent writers; prints
+//     "keys bytes seconds".
+//
+// ENDPOINT is a gRPC target: 127.0.0.1:PORT or unix:///path.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "datastore/proto/rpc.grpc.pb.h"
 
-using namespace etcdserverpb;
+namespace {
+
 using Clock = std::chrono::steady_clock;
 
-static int64_t now_ns() {
+int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
       .count();
 }
 
-static std::shared_ptr<grpc::Channel> channel(const std::string& ep) {
-  return grpc::CreateChannel(ep, grpc::InsecureChannelCredentials());
+std::shared_ptr<grpc::Channel> channel(const std::string& endpoint) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
 }
 
-static int watch_latency(const std::string& ep, int rate, int seconds) {
-  auto ch = channel(ep);
-  auto w = Watch::NewStub(ch);
+bool put(etcdserverpb::KV::Stub& kv, const std::string& key, const std::string& value) {
+  etcdserverpb::PutRequest req;
+  req.set_key(key);
+  req.set_value(value);
+  etcdserverpb::PutResponse resp;
   grpc::ClientContext ctx;
-  auto stream = w->Watch(&ctx);
-  WatchRequest req;
-  req.mutable_create_request()->set_key("/bench/w/");
-  req.mutable_create_request()->set_range_end("/bench/w0");
-  stream->Write(req);
-  WatchResponse resp;
-  stream->Read(&resp);  // created
-  std::vector<double> lat;
-  std::atomic<bool> done{false};
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Status st = kv.Put(&ctx, req, &resp);
+  if (!st.ok()) std::fprintf(stderr, "put %s: %s\n", key.c_str(), st.error_message().c_str());
+  return st.ok();
+}
+
+int latency(const std::string& endpoint, int rate, int seconds) {
+  auto ch = channel(endpoint);
+  auto watch_stub = etcdserverpb::Watch::NewStub(ch);
+  grpc::ClientContext wctx;
+  auto stream = watch_stub->Watch(&wctx);
+  const std::string prefix = "/bench/watch/";
+  etcdserverpb::WatchRequest wreq;
+  wreq.mutable_create_request()->set_key(prefix);
+  wreq.mutable_create_request()->set_range_end("/bench/watch0");  // prefix end: '/' + 1
+  if (!stream->Write(wreq)) {
+    std::fprintf(stderr, "watch: cannot open stream\n");
+    return 1;
+  }
+  etcdserverpb::WatchResponse wresp;
+  if (!stream->Read(&wresp) || !wresp.created()) {
+    std::fprintf(stderr, "watch: not created\n");
+    return 1;
+  }
+
+  std::vector<double> lat_ms;
+  std::mutex mu;
   std::thread reader([&] {
-    WatchResponse r;
-    while (!done && stream->Read(&r)) {
+    etcdserverpb::WatchResponse r;
+    while (stream->Read(&r)) {
       int64_t t = now_ns();
-      for (auto& e : r.events()) lat.push_back((t - std::stoll(e.kv().value())) / 1e6);
+      std::lock_guard lock(mu);
+      for (const auto& ev : r.events()) {
+        lat_ms.push_back(static_cast<double>(t - std::atoll(ev.kv().value().c_str())) / 1e6);
+      }
     }
   });
-  auto kv = KV::NewStub(ch);
-  int total = rate * seconds;
-  auto start = Clock::now();
+
+  // Paced writers: writer w sends its puts at start + (i * threads + w) / rate.
+  const int threads = 32;
+  const int64_t total = static_cast<int64_t>(rate) * seconds;
+  std::atomic<int64_t> sent{0};
+  auto kv = etcdserverpb::KV::NewStub(ch);
+  Clock::time_point start = Clock::now() + std::chrono::milliseconds(100);
   std::vector<std::thread> writers;
-  std::atomic<int> next{0};
-  for (int t = 0; t < 8; ++t) {
-    writers.emplace_back([&] {
-      for (int i; (i = next++) < total;) {
-        std::this_thread::sleep_until(start +
-                                      std::chrono::microseconds(int64_t(i) * 1000000 / rate));
-        PutRequest p;
-        p.set_key("/bench/w/" + std::to_string(i % 1000));
-        p.set_value(std::to_string(now_ns()));
-        PutResponse out;
-        grpc::ClientContext c;
-        kv->Put(&c, p, &out);
+  for (int w = 0; w < threads; ++w) {
+    writers.emplace_back([&, w] {
+      for (int64_t n = w; n < total; n += threads) {
+        std::this_thread::sleep_until(start + std::chrono::nanoseconds(n * 1000000000LL / rate));
+        if (put(*kv, prefix + std::to_string(n % 1000), std::to_string(now_ns()))) ++sent;
       }
     });
   }
   for (auto& t : writers) t.join();
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  done = true;
-  ctx.TryCancel();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  // Let the last events arrive, then close the stream.
+  auto wait_until = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < wait_until) {
+    {
+      std::lock_guard lock(mu);
+      if (static_cast<int64_t>(lat_ms.size()) >= sent.load()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  wctx.TryCancel();
   reader.join();
-  std::sort(lat.begin(), lat.end());
-  if (lat.empty()) return 1;
-  std::printf("%.2f %.2f %zu\n", lat[lat.size() / 2],
-              lat[std::min(lat.size() - 1, lat.size() * 99 / 100)], lat.size());
-  return 0;
+  std::sort(lat_ms.begin(), lat_ms.end());
+  if (lat_ms.empty()) {
+    std::fprintf(stderr, "no events received\n");
+    return 1;
+  }
+  auto pct = [&](double p) {
+    return lat_ms[std::min(lat_ms.size() - 1, static_cast<size_t>(p * lat_ms.size()))];
+  };
+  std::printf("%.2f %.2f %.2f %zu %.0f\n", pct(0.50), pct(0.99), lat_ms.back(), lat_ms.size(),
+              static_cast<double>(sent.load()) / elapsed);
+  return static_cast<int64_t>(lat_ms.size()) == sent.load() ? 0 : 1;
 }
 
-static int fill(const std::string& ep, int keys, int bytes) {
-  auto ch = channel(ep);
+int fill(const std::string& endpoint, int keys, int value_bytes) {
+  auto ch = channel(endpoint);
+  const int threads = 16;
   std::atomic<int> next{0};
-  std::atomic<int64_t> live{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 16; ++t) {
-    threads.emplace_back([&] {
-      auto kv = KV::NewStub(ch);
-      for (int i; (i = next++) < keys;) {
-        PutRequest p;
-        char key[64];
-        std::snprintf(key, sizeof key, "/bench/fill/%08d", i);
-        p.set_key(key);
-        p.set_value(std::string(size_t(bytes), char('a' + i % 26)));
-        PutResponse out;
-        grpc::ClientContext c;
-        if (kv->Put(&c, p, &out).ok()) live += int64_t(p.key().size() + p.value().size());
+  std::atomic<bool> failed{false};
+  std::string value(static_cast<size_t>(value_bytes), 'x');
+  auto start = Clock::now();
+  std::vector<std::thread> writers;
+  for (int w = 0; w < threads; ++w) {
+    writers.emplace_back([&] {
+      auto kv = etcdserverpb::KV::NewStub(ch);
+      char key[64];
+      for (int n = next++; n < keys && !failed; n = next++) {
+        std::snprintf(key, sizeof key, "/bench/fill/%08d", n);
+        if (!put(*kv, key, value)) failed = true;
       }
     });
   }
-  for (auto& t : threads) t.join();
-  std::printf("%lld\n", static_cast<long long>(live.load()));
-  return 0;
+  for (auto& t : writers) t.join();
+  double s = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("%d %lld %.1f\n", keys, static_cast<long long>(keys) * value_bytes, s);
+  return failed ? 1 : 0;
 }
 
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: datastore_bench watch-latency|fill ENDPOINT [args]\n");
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (argc < 3 || (mode != "latency" && mode != "fill")) {
+    std::fprintf(stderr,
+                 "usage: bench-datastore latency ENDPOINT [RATE] [SECONDS]\n"
+                 "       bench-datastore fill ENDPOINT [KEYS] [VALUE_BYTES]\n");
     return 2;
   }
-  std::string mode = argv[1], ep = argv[2];
-  if (mode == "watch-latency") {
-    return watch_latency(ep, argc > 3 ? std::stoi(argv[3]) : 1000,
-                         argc > 4 ? std::stoi(argv[4]) : 10);
+  if (mode == "latency") {
+    return latency(argv[2], argc > 3 ? std::atoi(argv[3]) : 1000,
+                   argc > 4 ? std::atoi(argv[4]) : 10);
   }
-  if (mode == "fill") {
-    return fill(ep, argc > 3 ? std::stoi(argv[3]) : 100000, argc > 4 ? std::stoi(argv[4]) : 1024);
-  }
-  return 2;
+  return fill(argv[2], argc > 3 ? std::atoi(argv[3]) : 100000,
+              argc > 4 ? std::atoi(argv[4]) : 1024);
 }
