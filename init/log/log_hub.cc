@@ -296,6 +296,12 @@ bool LogHub::set_log_dir(const std::string& dir) noexcept {
   return true;
 }
 
+void LogHub::close_log_dir() noexcept {
+  for (auto& [name, s] : impl_->services) s->file.reset();  // flushes, closes
+  if (impl_->dir_fd >= 0) ::close(impl_->dir_fd);
+  impl_->dir_fd = -1;
+}
+
 void LogHub::system(const std::string& line) noexcept {
   Impl::Service& s = impl_->service(kSystemService);
   size_t pos = 0;

@@ -58,6 +58,9 @@ class LogHub {
   // Switches from console/kmsg to files under `dir` (/var/log/cairn) once it is writable
   // (created if missing). False if the directory cannot be created/opened (stays on console).
   bool set_log_dir(const std::string& dir) noexcept;
+  // Flushes and closes every log file and the directory (PID 1's last open files on /var, so
+  // the final shutdown can unmount it or remount it read-only); lines go to the console again.
+  void close_log_dir() noexcept;
   // PID 1's own messages ("cairn-init" pseudo-service); they also always go to the console.
   void system(const std::string& line) noexcept;
 

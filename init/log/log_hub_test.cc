@@ -130,6 +130,34 @@ TEST_F(LogHubTest, LogDirGetsEarlyLinesThenFilesInsteadOfConsole) {
   EXPECT_FALSE(hub->set_log_dir("/proc/version/not-a-dir"));
 }
 
+// Before the final unmount pass PID 1 lets go of /var: no fd of this process points into the
+// log directory afterwards, and later lines reach the console again.
+TEST_F(LogHubTest, CloseLogDirLeavesNoOpenFileThere) {
+  auto open_in_dir = [&] {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      std::string target = fs::read_symlink(e.path(), ec).string();
+      if (!ec && target.rfind(dir, 0) == 0) ++n;
+    }
+    return n;
+  };
+  ASSERT_TRUE(hub->set_log_dir(dir));
+  hub->system("into the file");
+  EXPECT_GE(open_in_dir(), 2);  // the directory and cairn-init.log
+  read_all(console[0]);
+  hub->close_log_dir();
+  EXPECT_EQ(open_in_dir(), 0);
+  EXPECT_EQ(read_file(dir + "/cairn-init.log"), "2026-01-31T12:00:00.123Z into the file\n");
+  int w = hub->open_service_pipe("db", LogSpec{});
+  ASSERT_GE(w, 0);
+  ASSERT_EQ(write(w, "after\n", 6), 6);
+  close(w);
+  pump([&] { return hub->open_pipes() == 0; });
+  EXPECT_EQ(read_all(console[0]), "db: after\n");
+  EXPECT_EQ(open_in_dir(), 0);
+}
+
 TEST_F(LogHubTest, SystemMessagesAlwaysReachTheConsole) {
   ASSERT_TRUE(hub->set_log_dir(dir));
   hub->system("node ready in 812 ms\nsecond line");

@@ -11,6 +11,7 @@
 #endif
 #include "init/log/log_hub.h"
 #include "init/loop/event_loop.h"
+#include "init/node/node_apply.h"
 #include "init/supervisor/supervisor.h"
 #include "init/system/console.h"
 #include "init/system/final_shutdown.h"
@@ -147,6 +148,15 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
   for (const std::string& arg : options.ignored) {
     sys::console_log("ignoring argument '" + arg + "'");
   }
+  // node.toml from the boot partition: the hostname (and sysctls) before any service runs.
+  // A bad file is reported (console and /boot/cairn-node-error.txt), never fatal.
+  if (setup.mode == sys::Pid1Mode::Boot) {
+    node::NodeApplyReport node_report = node::apply_node_config(sys::real_system_calls());
+    for (const std::string& line : node_report.log) sys::console_log("node: " + line);
+    for (const std::string& line : node_report.errors) {
+      sys::console_log(line, sys::ConsoleLevel::Error);
+    }
+  }
   std::string cgroup_root = options.cgroup_root.value_or(setup.cgroup_base);
   rt.dev_mode = setup.mode == sys::Pid1Mode::Dev;
 
@@ -193,7 +203,11 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
   if (setup.mode == sys::Pid1Mode::Boot) {
     try {
       power_key.emplace(rt.loop, [&rt] { rt.begin_shutdown(sys::PowerAction::Poweroff); });
-      power_key->open_devices();
+      size_t keys = power_key->open_devices();
+      // Button drivers loaded late (and hot-plugged keyboards) add devices after this point.
+      bool watching = power_key->watch_for_new_devices();
+      sys::console_log("power key: " + std::to_string(keys) + " device(s)" +
+                       (watching ? ", watching /dev/input for more" : ""));
     } catch (...) {
     }
   }
@@ -205,6 +219,9 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
 #ifdef CAIRN_HAVE_CONTROL_SERVER
   if (rt.control) rt.control->stop();
 #endif
+  // The log files are PID 1's own open files on /var: with them open /var could not be
+  // unmounted or remounted read-only ("still writable: /var").
+  if (rt.logs) rt.logs->close_log_dir();
   sys::ShutdownPlan plan;
   plan.action = rt.action;
   plan.mode = setup.mode;

@@ -24,6 +24,7 @@ int FakeSystemCalls::mount(const char* source, const char* target, const char* f
   if (flags & MS_REMOUNT) {
     calls.push_back("remount " + t + ((flags & MS_RDONLY) ? " ro" : " rw"));
     if (auto it = remount_errors.find(t); it != remount_errors.end()) return it->second;
+    if (auto it = pinned_by.find(t); it != pinned_by.end() && mounted(it->second)) return EBUSY;
     for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) {
       if (it->target == t) {
         it->options = (flags & MS_RDONLY) ? "ro" : "rw";
@@ -38,10 +39,23 @@ int FakeSystemCalls::mount(const char* source, const char* target, const char* f
   return 0;
 }
 
-int FakeSystemCalls::umount(const char* target, int) noexcept {
+bool FakeSystemCalls::mounted(const std::string& target) const {
+  for (const Mount& m : mounts) {
+    if (m.target == target) return true;
+  }
+  return false;
+}
+
+int FakeSystemCalls::umount(const char* target, int flags) noexcept {
   std::string t = target;
-  calls.push_back("umount " + t);
-  if (auto it = umount_errors.find(t); it != umount_errors.end()) return it->second;
+  bool lazy = (flags & MNT_DETACH) != 0;
+  calls.push_back((lazy ? "umount-lazy " : "umount ") + t);
+  if (lazy) {
+    if (auto it = detach_errors.find(t); it != detach_errors.end()) return it->second;
+  } else {
+    if (auto it = umount_errors.find(t); it != umount_errors.end()) return it->second;
+    if (auto it = pinned_by.find(t); it != pinned_by.end() && mounted(it->second)) return EBUSY;
+  }
   for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) {
     if (it->target == t) {
       mounts.erase(std::next(it).base());
@@ -74,6 +88,29 @@ int FakeSystemCalls::write_file(const std::string& path, std::string_view data) 
   calls.push_back("write " + path + " " + std::string(data));
   if (auto it = write_errors.find(path); it != write_errors.end()) return it->second;
   written[path] = std::string(data);
+  return 0;
+}
+
+// A replaced file can be read back (files) and is recorded (written).
+int FakeSystemCalls::replace_file(const std::string& path, std::string_view data, mode_t) noexcept {
+  calls.push_back("replace " + path + " " + std::string(data));
+  if (auto it = write_errors.find(path); it != write_errors.end()) return it->second;
+  written[path] = std::string(data);
+  files[path] = std::string(data);
+  return 0;
+}
+
+int FakeSystemCalls::remove_file(const std::string& path) noexcept {
+  calls.push_back("remove " + path);
+  files.erase(path);
+  written.erase(path);
+  return 0;
+}
+
+int FakeSystemCalls::sethostname(std::string_view name) noexcept {
+  calls.push_back("sethostname " + std::string(name));
+  if (sethostname_error != 0) return sethostname_error;
+  hostname = std::string(name);
   return 0;
 }
 
@@ -117,7 +154,7 @@ int FakeSystemCalls::reboot_in_child(int cmd) noexcept {
 
 int FakeSystemCalls::set_ctrl_alt_del(bool kernel_reboots) noexcept {
   calls.push_back(kernel_reboots ? "cad on" : "cad off");
-  return 0;
+  return cad_result;
 }
 
 size_t FakeSystemCalls::count_calls(const std::string& prefix) const {

@@ -121,6 +121,17 @@ void unmount_all(SystemCalls& sys, const ShutdownPlan& plan, ShutdownReport& rep
         progress = true;
         continue;
       }
+      // An overlay (/etc) keeps its upper/work dirs' filesystem (/var) busy for as long as it
+      // is mounted, so /var could then be neither unmounted nor made read-only. The overlay
+      // has no data of its own (writes went to /var, already synced): detach it lazily, and
+      // /var (later in this same reverse-order pass) is free once nothing has /etc open.
+      if (e.fstype == "overlay" && e.mount_point != "/" &&
+          sys.umount(e.mount_point.c_str(), MNT_DETACH) == 0) {
+        report.unmounted.push_back(e.mount_point);
+        report.detached.push_back(e.mount_point);
+        progress = true;
+        continue;
+      }
       if (e.read_only()) continue;
       if (sys.mount(nullptr, e.mount_point.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | kept_flags(e),
                     nullptr) == 0) {
@@ -177,7 +188,8 @@ ShutdownReport run_shutdown_sequence(SystemCalls& sys, const ShutdownPlan& plan)
   if (plan.mode == Pid1Mode::Boot) {
     unmount_all(sys, plan, report);
     note(plan, report,
-         "unmounted " + std::to_string(report.unmounted.size()) + ", read-only " +
+         "unmounted " + std::to_string(report.unmounted.size()) + " (" +
+             std::to_string(report.detached.size()) + " lazily), read-only " +
              std::to_string(report.remounted_ro.size()) + ", busy " +
              std::to_string(report.busy.size()));
     for (const std::string& b : report.busy) note(plan, report, "still writable: " + b);

@@ -6,9 +6,11 @@
 //   3. thaw, so the SIGTERMs are delivered; wait up to `term_timeout`, reaping;
 //   4. SIGKILL whatever is left, wait up to `kill_timeout`, reaping;
 //   5. sync in a child with `sync_timeout` (sync can hang on dead storage);
-//   6. unmount everything in reverse mountinfo order (API filesystems excepted), remount
+//   6. unmount everything in reverse mountinfo order (API filesystems excepted); a busy
+//      overlay (/etc, whose upper dir pins /var) is detached lazily (MNT_DETACH); remount
 //      read-only what cannot be unmounted (the root, busy mounts), repeat until a pass makes
-//      no progress;
+//      no progress. (The caller closes its own files on /var first: cairn-init's main closes
+//      the service log files before calling final_shutdown.)
 //   7. reboot(RB_AUTOBOOT | RB_POWER_OFF | RB_HALT_SYSTEM) from a forked child.
 #pragma once
 
@@ -50,7 +52,8 @@ struct ShutdownReport {
   bool all_exited_on_term = false;  // nothing needed SIGKILL
   bool all_exited = false;          // no child left at the end of step 4
   bool synced = false;
-  std::vector<std::string> unmounted;
+  std::vector<std::string> unmounted;  // including the lazily detached ones
+  std::vector<std::string> detached;   // overlays detached with MNT_DETACH (umount was EBUSY)
   std::vector<std::string> remounted_ro;
   std::vector<std::string> busy;  // neither unmounted nor read-only at the end
   int reboot_error = 0;           // errno from the reboot child (0 if not attempted/ok)

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "init/system/fake_system_calls.h"
 
 namespace cairn::init::system {
@@ -96,6 +98,7 @@ TEST(FinalShutdown, BusyMountsAreRemountedReadOnlyAndRetried) {
   sys.umount_errors["/var"] = EBUSY;
   sys.umount_errors["/etc"] = EBUSY;
   sys.remount_errors["/etc"] = EBUSY;
+  sys.detach_errors["/etc"] = EINVAL;  // (a kernel that cannot detach it either)
   sys.sync_finishes = false;
   ShutdownPlan plan;
   plan.action = PowerAction::Halt;
@@ -107,6 +110,49 @@ TEST(FinalShutdown, BusyMountsAreRemountedReadOnlyAndRetried) {
   // The second pass made no progress and ended the loop: /etc was tried exactly twice.
   EXPECT_EQ(sys.count_calls("umount /etc"), 2u);
   EXPECT_EQ(sys.calls.back(), "reboot " + std::to_string(static_cast<int>(RB_HALT_SYSTEM)));
+}
+
+// The x86_64 image's poweroff: /etc is an overlay whose upper dir lives on /var, so /var
+// stays busy (neither unmountable nor remountable read-only) while /etc is mounted. The busy
+// overlay is detached lazily, after which /var unmounts in the same pass.
+TEST(FinalShutdown, BusyEtcOverlayIsDetachedSoVarEndsUnmounted) {
+  FakeSystemCalls sys = booted_machine();
+  sys.umount_errors["/etc"] = EBUSY;
+  sys.remount_errors["/etc"] = EBUSY;
+  sys.pinned_by["/var"] = "/etc";
+  sys.pinned_by["/var/lib/cairn-data"] = "/etc";
+  std::vector<std::string> progress;
+  ShutdownPlan plan;
+  plan.progress = [&](const std::string& line) { progress.push_back(line); };
+  ShutdownReport r = run_shutdown_sequence(sys, plan);
+  EXPECT_EQ(r.detached, (std::vector<std::string>{"/etc"}));
+  EXPECT_EQ(r.unmounted,
+            (std::vector<std::string>{"/boot", "/etc", "/var", "/var/lib/cairn-data"}));
+  EXPECT_TRUE(r.busy.empty());
+  EXPECT_FALSE(sys.mounted("/var"));
+  EXPECT_LT(sys.find_call("umount-lazy /etc"), sys.find_call("umount /var"));
+  EXPECT_EQ(sys.count_calls("umount-lazy"), 1u);  // only the overlay, only once
+  EXPECT_EQ(sys.count_calls("remount /var"), 0u);
+  EXPECT_NE(
+      std::find(progress.begin(), progress.end(), "unmounted 4 (1 lazily), read-only 0, busy 0"),
+      progress.end());
+  for (const std::string& line : progress)
+    EXPECT_EQ(line.find("still writable"), std::string::npos);
+}
+
+// A busy ordinary filesystem is never detached (its data would never be cleanly unmounted):
+// it is remounted read-only, or named as still writable.
+TEST(FinalShutdown, BusyNonOverlayIsNotDetached) {
+  FakeSystemCalls sys = booted_machine();
+  sys.umount_errors["/var"] = EBUSY;
+  sys.remount_errors["/var"] = EBUSY;  // a file still open for writing
+  std::vector<std::string> progress;
+  ShutdownPlan plan;
+  plan.progress = [&](const std::string& line) { progress.push_back(line); };
+  ShutdownReport r = run_shutdown_sequence(sys, plan);
+  EXPECT_EQ(sys.count_calls("umount-lazy"), 0u);
+  EXPECT_EQ(r.busy, (std::vector<std::string>{"/var"}));
+  EXPECT_NE(std::find(progress.begin(), progress.end(), "still writable: /var"), progress.end());
 }
 
 TEST(FinalShutdown, NamespaceModeNeverTouchesMounts) {

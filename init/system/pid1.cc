@@ -78,10 +78,16 @@ Pid1Setup setup_pid1(const Pid1Options& options, SystemCalls& sys) noexcept {
   out.mode = detect_mode(sys);
   if (out.mode == Pid1Mode::Boot) {
     // ctrl-alt-del becomes SIGINT to us (a clean reboot) instead of an immediate reboot.
-    // (A PID namespace has no ctrl-alt-del: the kernel refuses the call there.)
-    if (int err = sys.set_ctrl_alt_del(false); err != 0) {
+    // A PID namespace has no ctrl-alt-del: there the kernel answers EINVAL, which also proves
+    // this is not the initial PID namespace whatever /proc showed (a /proc we could not
+    // replace): namespace mode, with nothing to print and no host mounts touched at shutdown.
+    if (int err = sys.set_ctrl_alt_del(false); err == EINVAL) {
+      out.mode = Pid1Mode::Namespace;
+    } else if (err != 0) {
       out.log.push_back(std::string("RB_DISABLE_CAD: ") + std::strerror(err));
     }
+  }
+  if (out.mode == Pid1Mode::Boot) {
     std::string text;
     if (sys.read_file("/proc/cmdline", text) == 0) out.cmdline = KernelCmdline::parse(text);
     crash.mode = crash_mode_from_cmdline(out.cmdline);

@@ -69,6 +69,37 @@ TEST(Pid1, NamespaceSetupReplacesAForeignProc) {
   EXPECT_EQ(s.cgroup_base, "");  // the fake has no cgroup2
 }
 
+// /proc showed kernel threads (a /proc of the parent namespace that could not be replaced),
+// but the kernel refuses RB_DISABLE_CAD with EINVAL, as it does in every PID namespace: that
+// settles it. No "RB_DISABLE_CAD: Invalid argument" line, namespace mode, no host cmdline.
+TEST(Pid1, CadRefusedMeansNamespaceModeQuietly) {
+  FakeSystemCalls sys;
+  sys.pid = 1;
+  sys.files["/proc/2/stat"] = "2 (kthreadd) S 0 0 0";
+  sys.files["/proc/self/stat"] = "1 (cairn-init) S 0 1 1";
+  sys.files["/proc/cmdline"] = "cairn.crash=reboot\n";
+  sys.cad_result = EINVAL;
+  Pid1Setup s = setup_pid1(test_options(), sys);
+  EXPECT_EQ(s.mode, Pid1Mode::Namespace);
+  EXPECT_EQ(sys.count_calls("cad off"), 1u);
+  EXPECT_TRUE(s.cmdline.all().empty());
+  for (const std::string& line : s.log)
+    EXPECT_EQ(line.find("RB_DISABLE_CAD"), std::string::npos) << line;
+  EXPECT_TRUE(s.errors.empty());
+
+  // Any other failure as the real PID 1 is worth a line (and stays boot mode).
+  FakeSystemCalls boot;
+  boot.pid = 1;
+  boot.files["/proc/2/stat"] = "2 (kthreadd) S 0 0 0";
+  boot.files["/proc/self/stat"] = "1 (cairn-init) S 0 1 1";
+  boot.cad_result = EPERM;
+  s = setup_pid1(test_options(), boot);
+  EXPECT_EQ(s.mode, Pid1Mode::Boot);
+  bool logged = false;
+  for (const std::string& line : s.log) logged |= line == "RB_DISABLE_CAD: Operation not permitted";
+  EXPECT_TRUE(logged);
+}
+
 TEST(Pid1, DevModeTouchesNothing) {
   FakeSystemCalls sys;
   sys.pid = 4321;

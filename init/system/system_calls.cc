@@ -49,6 +49,41 @@ class RealSystemCalls final : public SystemCalls {
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
   }
 
+  int replace_file(const std::string& path, std::string_view data, mode_t mode) noexcept override {
+    std::string temporary;
+    try {
+      temporary = path + ".cairn-new";
+    } catch (...) {
+      return ENOMEM;
+    }
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0) return errno;
+    int result = 0;
+    size_t done = 0;
+    while (done < data.size() && result == 0) {
+      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        result = n < 0 ? errno : EIO;
+      else
+        done += static_cast<size_t>(n);
+    }
+    if (result == 0 && ::fchmod(fd, mode) != 0) result = errno;
+    if (result == 0 && ::fsync(fd) != 0) result = errno;
+    if (::close(fd) != 0 && result == 0) result = errno;
+    if (result == 0 && ::rename(temporary.c_str(), path.c_str()) != 0) result = errno;
+    if (result != 0) ::unlink(temporary.c_str());
+    return result;
+  }
+
+  int remove_file(const std::string& path) noexcept override {
+    return ::unlink(path.c_str()) == 0 || errno == ENOENT ? 0 : errno;
+  }
+
+  int sethostname(std::string_view name) noexcept override {
+    return ::sethostname(name.data(), name.size()) == 0 ? 0 : errno;
+  }
+
   int read_file(const std::string& path, std::string& out) noexcept override {
     out.clear();
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);

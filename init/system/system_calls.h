@@ -29,6 +29,13 @@ class SystemCalls {
   virtual int read_file(const std::string& path, std::string& out) noexcept = 0;
   // One write(2) of `data` to an existing file (cgroupfs/procfs need one write per value).
   virtual int write_file(const std::string& path, std::string_view data) noexcept = 0;
+  // Creates or replaces `path` with `data` atomically (a temporary file in the same
+  // directory, fsync, rename), mode `mode`. For files PID 1 owns: /etc/hostname, saved config.
+  virtual int replace_file(const std::string& path, std::string_view data,
+                           mode_t mode) noexcept = 0;
+  // unlink(2); a missing file is success.
+  virtual int remove_file(const std::string& path) noexcept = 0;
+  virtual int sethostname(std::string_view name) noexcept = 0;
   // Names in a directory, without "." and "..". 0 or errno.
   virtual int list_dir(const std::string& path, std::vector<std::string>& names) noexcept = 0;
   virtual int kill(pid_t pid, int signal) noexcept = 0;
