@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include "init/system/fake_system_calls.h"
 
@@ -97,6 +102,44 @@ TEST(NodeApply, FailuresAreReportedNotFatal) {
   EXPECT_TRUE(has(r.errors, "sysctl net.nope.x = 1: No such file or directory"));
   EXPECT_TRUE(has(r.errors, "/etc/hostname: Read-only file system"));
   EXPECT_EQ(sys.written["/proc/sys/vm/swappiness"], "5");  // the next one still applied
+}
+
+// The real seam in a private UTS namespace (the host keeps its name): sethostname, the atomic
+// /etc/hostname replacement and the saved last good config, on files under a temp dir.
+TEST(NodeApply, RealSystemCallsInAPrivateUtsNamespace) {
+  char tmpl[] = "/tmp/cairn-node-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (unshare(CLONE_NEWUTS) != 0) _exit(10);
+    NodeConfigPaths paths;
+    paths.config = dir + "/boot/node.toml";
+    paths.image_default = dir + "/none.toml";
+    paths.last_good = dir + "/var/lib/cairn/node.last-good.toml";
+    paths.error_report = dir + "/boot/cairn-node-error.txt";
+    paths.etc_hostname = dir + "/etc/hostname";
+    system::SystemCalls& sys = system::real_system_calls();
+    if (sys.make_dirs(dir + "/boot", 0755) != 0 || sys.make_dirs(dir + "/etc", 0755) != 0)
+      _exit(11);
+    if (sys.replace_file(paths.config, "hostname = \"edge-07\"\n", 0644) != 0) _exit(12);
+    NodeApplyReport r = apply_node_config(sys, paths);
+    if (!r.errors.empty()) _exit(13);
+    char name[65] = {};
+    if (gethostname(name, sizeof name - 1) != 0 || std::string(name) != "edge-07") _exit(14);
+    std::string text;
+    if (sys.read_file(paths.etc_hostname, text) != 0 || text != "edge-07\n") _exit(15);
+    if (sys.read_file(paths.last_good, text) != 0 || text != "hostname = \"edge-07\"\n") _exit(16);
+    if (access((paths.etc_hostname + ".cairn-new").c_str(), F_OK) == 0) _exit(17);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  std::string cleanup = "rm -rf '" + dir + "'";
+  EXPECT_EQ(std::system(cleanup.c_str()), 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
