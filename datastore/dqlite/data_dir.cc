@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,8 @@
 #include <regex>
 #include <stdexcept>
 #include <utility>
+
+#include "datastore/dqlite/segment_check.h"
 
 namespace cairn::dqlite {
 namespace {
@@ -134,14 +137,19 @@ DataDir DataDir::prepare(const std::string& path) {
   DIR* dir = ::opendir(path.c_str());
   if (dir == nullptr) fail(path, "cannot list: " + errno_text(errno));
   std::vector<std::string> foreign;
+  std::vector<std::string> moved_aside;  // "corrupt-<ns>-<segment>", renamed by raft
+  std::vector<std::string> closed_segments;
   bool has_raft_files = false;
   while (dirent* e = ::readdir(dir)) {
     std::string name = e->d_name;
     if (name == "." || name == ".." || name == kLockFile || name == "lost+found") continue;
-    if (!is_known_file(name)) {
+    if (name.rfind("corrupt-", 0) == 0) {
+      moved_aside.push_back(name);
+    } else if (!is_known_file(name)) {
       foreign.push_back(name);
     } else if (name.rfind("metadata", 0) != 0 && name != ".probe") {
       has_raft_files = true;  // log segments or snapshots
+      if (parse_closed_segment_name(name)) closed_segments.push_back(name);
     }
   }
   ::closedir(dir);
@@ -151,6 +159,26 @@ DataDir DataDir::prepare(const std::string& path) {
     if (foreign.size() > 5) list += ", ... (" + std::to_string(foreign.size()) + " in all)";
     fail(path, "holds files that are not dqlite/raft data (" + list +
                    "); refusing to use a foreign directory");
+  }
+
+  if (!moved_aside.empty()) {
+    fail(path, "raft moved corrupt log segment " + moved_aside.front() +
+                   " aside in an earlier start and went on without it, so committed writes "
+                   "may be missing; restore the directory from a backup (or remove the "
+                   "corrupt-* files to accept the loss)");
+  }
+  // Closed segments are written once and synced before they are closed: damage there is not
+  // a crash's torn write. raft 0.15 would rename a corrupt last segment and start without
+  // it (auto recovery, which libdqlite 1.11 cannot turn off), silently dropping committed
+  // entries. See segment_check.h.
+  std::sort(closed_segments.begin(), closed_segments.end());
+  for (const std::string& name : closed_segments) {
+    std::string reason = check_closed_segment(path, name, *parse_closed_segment_name(name));
+    if (!reason.empty()) {
+      fail(path, "corrupt raft log segment " + path + "/" + name + ": " + reason +
+                     " (damaged after it was written; refusing to start rather than lose "
+                     "committed entries)");
+    }
   }
 
   auto m1 = read_metadata(path, "metadata1");

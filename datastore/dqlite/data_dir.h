@@ -4,8 +4,9 @@
 // that fails inside raft_init (unusable directory, broken raft metadata) frees the node
 // together with its error message and leaves a dangling SQLite VFS registered. So every
 // condition raft_init would reject is detected here first, with a message naming the path
-// and what is wrong. Corrupt log segments/snapshots are found later by raft_start, whose
-// message Node reports.
+// and what is wrong. Closed log segments are verified here too (segment_check.h: raft would
+// silently drop a corrupt last one); open segments and snapshots are checked by raft_start,
+// whose message Node reports.
 #pragma once
 
 #include <string>
@@ -16,7 +17,9 @@ namespace cairn::dqlite {
 class DataDir {
  public:
   // Creates the directory (0700, parents too) if missing, checks it is a writable
-  // directory holding only raft files, validates raft's metadata1/metadata2, and takes an
+  // directory holding only raft files, verifies every closed log segment (checksums, entry
+  // count; a "corrupt-*" file raft moved aside is refused too), validates raft's
+  // metadata1/metadata2, and takes an
   // exclusive flock on "cairn-dqlite.lock" (held until destruction). Throws
   // std::runtime_error naming the path and the problem.
   static DataDir prepare(const std::string& path);

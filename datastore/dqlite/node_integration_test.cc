@@ -191,6 +191,69 @@ TEST(Node, CorruptLogSegmentIsReported) {
   EXPECT_NE(err.find("corrupt"), std::string::npos) << err;
 }
 
+// Writes rows through a node, stops it cleanly (as SIGTERM does) and returns the name of the
+// newest closed segment, the one raft 0.15's auto recovery would drop silently.
+std::string last_closed_segment_after_clean_stop(const NodeOptions& o, const std::string& dir) {
+  {
+    auto node = Node::start(o);
+    auto c = client_for(*node);
+    c->exec_sql("CREATE TABLE t (v BLOB)");
+    for (int i = 0; i < 20; ++i) c->exec_sql("INSERT INTO t VALUES (?)", {Blob(3000, 7)});
+  }
+  std::string last;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename();
+    if (name.size() == 33 && name[16] == '-' && name > last) last = name;
+  }
+  return last;
+}
+
+TEST(Node, CorruptClosedSegmentIsRefusedByName) {
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("d"));
+  std::string seg = last_closed_segment_after_clean_stop(o, tmp.sub("d"));
+  ASSERT_FALSE(seg.empty()) << "a clean stop leaves closed segments";
+  std::string path = tmp.sub("d/" + seg);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(path) / 2));
+    f.write("\xff\x00\xff\x00", 4);  // flip bytes inside the last batch's data
+  }
+  std::string err = start_error(o);
+  EXPECT_NE(err.find(path), std::string::npos) << err;
+  EXPECT_NE(err.find("checksum mismatch"), std::string::npos) << err;
+  // Refused before raft ran: nothing was renamed to corrupt-*, the file is still there.
+  EXPECT_TRUE(fs::exists(path));
+  for (const auto& e : fs::directory_iterator(tmp.sub("d"))) {
+    EXPECT_NE(e.path().filename().string().rfind("corrupt-", 0), 0u) << e.path();
+  }
+}
+
+TEST(Node, TruncatedClosedSegmentIsRefusedByName) {
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("d"));
+  std::string seg = last_closed_segment_after_clean_stop(o, tmp.sub("d"));
+  ASSERT_FALSE(seg.empty());
+  std::string path = tmp.sub("d/" + seg);
+  fs::resize_file(path, fs::file_size(path) - 100);
+  std::string err = start_error(o);
+  EXPECT_NE(err.find(path), std::string::npos) << err;
+  EXPECT_NE(err.find("truncated"), std::string::npos) << err;
+}
+
+TEST(Node, SegmentMovedAsideByRaftIsRefused) {
+  // A directory where an earlier raft start already renamed a corrupt segment (as raft
+  // 0.15's auto recovery does) has lost entries: say so instead of "foreign files".
+  TempDir tmp;
+  NodeOptions o = options_for(tmp.sub("d"));
+  std::string seg = last_closed_segment_after_clean_stop(o, tmp.sub("d"));
+  ASSERT_FALSE(seg.empty());
+  fs::rename(tmp.sub("d/" + seg), tmp.sub("d/corrupt-1700000000000000000-" + seg));
+  std::string err = start_error(o);
+  EXPECT_NE(err.find("corrupt-1700000000000000000-" + seg), std::string::npos) << err;
+  EXPECT_NE(err.find("committed writes may be missing"), std::string::npos) << err;
+}
+
 TEST(Node, SecondNodeOnTheSameDirIsRefused) {
   TempDir tmp;
   auto first = Node::start(options_for(tmp.sub("d")));
