@@ -203,7 +203,14 @@ class ClientImpl final : public Client {
   uint32_t open_on_connection(const std::string& database) {
     out_.clear();
     wire::encode_open(out_, database);
-    return call(protocol::kResponseDb, wire::decode_db);
+    uint32_t id = call(protocol::kResponseDb, wire::decode_db);
+    if (options_.page_cache_kib > 0) {
+      out_.clear();
+      wire::encode_exec_sql(out_, id,
+                            "PRAGMA cache_size = -" + std::to_string(options_.page_cache_kib), {});
+      call(protocol::kResponseResult, wire::decode_result);
+    }
+    return id;
   }
 
   uint32_t prepare_on_connection(const std::string& sql) {

@@ -17,6 +17,7 @@
 
 #include "datastore/api/services.h"
 #include "datastore/dqlite/node.h"
+#include "datastore/main/memory.h"
 #include "datastore/main/options.h"
 #include "datastore/main/sd_notify.h"
 #include "datastore/main/storage_dir.h"
@@ -46,7 +47,14 @@ std::shared_ptr<grpc::ServerCredentials> tcp_credentials(const cli::Options& o) 
   return grpc::SslServerCredentials(ssl);
 }
 
+// Per-connection SQLite page cache (SQLite's default is 2000 KiB, for each of the writer's
+// and readers' connections).
+constexpr int kPageCacheKib = 512;
+// How often free heap pages go back to the kernel (malloc_trim walks the free lists: ~ms).
+constexpr std::chrono::seconds kTrimPeriod{10};
+
 int run(const cli::Options& opts) {
+  cli::HeapTrimmer trimmer(kTrimPeriod);
   cli::StorageDir dir = cli::prepare_storage_dir(opts.storage_dir);
 
   cairn::dqlite::NodeOptions node_opts;
@@ -54,8 +62,8 @@ int run(const cli::Options& opts) {
   node_opts.data_dir = dir.dqlite_dir;
   node_opts.bind_address = dir.node_address;
   // Snapshot often enough that raft's in-memory log stays small next to the database.
-  node_opts.snapshot_threshold = 1024;
-  node_opts.snapshot_trailing = 1024;
+  node_opts.snapshot_threshold = opts.snapshot_threshold;
+  node_opts.snapshot_trailing = opts.snapshot_trailing;
   std::unique_ptr<cairn::dqlite::Node> node;
   try {
     node = cairn::dqlite::Node::start(node_opts);
@@ -65,6 +73,8 @@ int run(const cli::Options& opts) {
 
   mvcc::StoreOptions store_opts;
   store_opts.client.addresses = {node->address()};
+  // dqlite holds the database in memory already; a connection's page cache is a second copy.
+  store_opts.client.page_cache_kib = kPageCacheKib;
   std::unique_ptr<mvcc::Store> store;
   try {
     store = mvcc::Store::open(store_opts);
@@ -145,6 +155,7 @@ int run(const cli::Options& opts) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::configure_allocator();
   ::signal(SIGPIPE, SIG_IGN);
   // Block the stop signals before any thread starts, so only sigwait() receives them.
   sigset_t set;

@@ -3,11 +3,25 @@
 #include <stdexcept>
 
 namespace cairn::datastore::cli {
+namespace {
+
+unsigned parse_count(const std::string& flag, const std::string& v, unsigned min) {
+  try {
+    size_t used = 0;
+    long long n = std::stoll(v, &used);
+    if (used == v.size() && n >= min && n <= 1000000000) return static_cast<unsigned>(n);
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument(flag + ": '" + v + "' is not a number from " + std::to_string(min) +
+                              " to 1000000000");
+}
+
+}  // namespace
 
 const char* usage() {
   return "usage: cairn-datastore --storage-dir DIR [--listen unix:///path.sock|tcp://IP:PORT]...\n"
          "       [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
-         "       [--progress-interval-ms N]\n";
+         "       [--progress-interval-ms N] [--snapshot-threshold N] [--snapshot-trailing N]\n";
 }
 
 Listen parse_listen(const std::string& url) {
@@ -71,6 +85,10 @@ Options parse_options(int argc, char** argv) {
       } catch (const std::exception&) {
         throw std::invalid_argument("--progress-interval-ms: '" + v + "' is not a positive number");
       }
+    } else if (arg == "--snapshot-threshold") {
+      o.snapshot_threshold = parse_count(arg, need(), 1);
+    } else if (arg == "--snapshot-trailing") {
+      o.snapshot_trailing = parse_count(arg, need(), 4);
     } else {
       throw std::invalid_argument("unknown argument '" + arg + "'");
     }
@@ -82,6 +100,11 @@ Options parse_options(int argc, char** argv) {
   }
   if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
     throw std::invalid_argument("--tls-client-ca needs --tls-cert and --tls-key");
+  }
+  if (o.snapshot_trailing < o.snapshot_threshold) {
+    throw std::invalid_argument("--snapshot-trailing (" + std::to_string(o.snapshot_trailing) +
+                                ") must be >= --snapshot-threshold (" +
+                                std::to_string(o.snapshot_threshold) + ")");
   }
   if (o.listen.empty())
     o.listen.push_back(parse_listen("unix://" + o.storage_dir + "/datastore.sock"));

@@ -6,6 +6,9 @@
 //                          TLS for tcp listeners; with a client CA, clients must present a
 //                          certificate it signed
 //   --progress-interval-ms N   watch progress_notify period (default 600000, as etcd)
+//   --snapshot-threshold N --snapshot-trailing N
+//                          raft snapshot every N entries, keeping N entries behind it
+//                          (defaults below; raft holds those entries in memory)
 #pragma once
 
 #include <cstdint>
@@ -26,6 +29,10 @@ struct Options {
   std::vector<Listen> listen;
   std::string tls_cert, tls_key, tls_client_ca;
   int64_t progress_interval_ms = 600000;
+  // Raft keeps every entry since the last snapshot plus `trailing` older ones in memory, and
+  // each entry carries the 4 KiB pages its transaction wrote. See docs/datastore.md, "Memory".
+  unsigned snapshot_threshold = 512;
+  unsigned snapshot_trailing = 512;
   bool help = false;
 };
 
