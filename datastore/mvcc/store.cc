@@ -300,7 +300,6 @@ void Store::submit(Apply apply, Done done) {
 void Store::stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !writer_.joinable()) return;
     stopping_ = true;
     cv_.notify_all();
   }

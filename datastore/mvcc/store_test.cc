@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -222,6 +223,77 @@ TEST_F(StoreTest, ForeignDatabaseIsRefused) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("something_else"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(StoreTest, FormatOneStoreIsRefusedWithItsFormatNamed) {
+  store.reset();
+  {
+    auto c = dqlite::Client::connect(node.client_options());
+    c->open("cairn-datastore");
+    // As a store written by the previous format (rows clustered by name) would say.
+    c->exec_sql("UPDATE meta SET value = 'cairn-datastore/1' WHERE name = 'format'");
+  }
+  StoreOptions o;
+  o.client = node.client_options();
+  try {
+    Store::open(o);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cairn-datastore/1"), std::string::npos) << e.what();
+  }
+}
+
+// One commit that dirties far more pages than SQLite's default page cache (~500 pages):
+// SQLite would spill them into the WAL before COMMIT, which dqlite 1.11 fails with "disk
+// I/O error" (SQLITE_IOERR_SHORT_READ) unless the writer's connection disables spilling.
+TEST_F(StoreTest, CommitLargerThanThePageCacheSucceeds) {
+  constexpr int kKeys = 4000;
+  const std::string value(1024, 'v');
+  write([&](WriteTxn& t) {
+    for (int i = 0; i < kKeys; ++i) {
+      // Scattered names, so the name index is dirtied all over, as with random keys.
+      t.put("big/" + std::to_string((i * 7919) % kKeys), value, 0);
+    }
+  });
+  EXPECT_EQ(store->revision(), 2);
+  EXPECT_EQ(range({"big/", "big0"}).size(), size_t(kKeys));
+  write([&](WriteTxn& t) {
+    for (int i = 0; i < kKeys; ++i) t.put("big/" + std::to_string(i), value + "2", 0);
+  });
+  EXPECT_EQ(store->revision(), 3);
+}
+
+TEST_F(StoreTest, CompletionsRunOffTheWriterInCommitOrder) {
+  constexpr int kRequests = 200;
+  std::mutex order_mu;
+  std::vector<int64_t> done_revisions;
+  std::atomic<int> pending{kRequests};
+  std::promise<void> all_done;
+  std::atomic<std::thread::id> writer_thread;
+  std::atomic<bool> done_on_writer{false};
+  for (int i = 0; i < kRequests; ++i) {
+    auto rev = std::make_shared<int64_t>(0);
+    store->submit(
+        [&, rev, i](WriteTxn& t) {
+          writer_thread = std::this_thread::get_id();
+          t.put("order/" + std::to_string(i), "x", 0);
+          *rev = t.revision();
+        },
+        [&, rev](std::exception_ptr e) {
+          EXPECT_FALSE(e);
+          if (std::this_thread::get_id() == writer_thread) done_on_writer = true;
+          {
+            std::lock_guard lock(order_mu);
+            done_revisions.push_back(*rev);
+          }
+          if (--pending == 0) all_done.set_value();
+        });
+  }
+  all_done.get_future().get();
+  EXPECT_FALSE(done_on_writer);
+  ASSERT_EQ(done_revisions.size(), size_t(kRequests));
+  EXPECT_TRUE(std::is_sorted(done_revisions.begin(), done_revisions.end()));
+  EXPECT_EQ(done_revisions.back(), 1 + kRequests);
 }
 
 }  // namespace
