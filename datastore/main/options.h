@@ -31,8 +31,8 @@ struct Options {
   int64_t progress_interval_ms = 600000;
   // Raft keeps every entry since the last snapshot plus `trailing` older ones in memory, and
   // each entry carries the 4 KiB pages its transaction wrote. See docs/datastore.md, "Memory".
-  unsigned snapshot_threshold = 512;
-  unsigned snapshot_trailing = 512;
+  unsigned snapshot_threshold = 128;
+  unsigned snapshot_trailing = 128;
   bool help = false;
 };
 
