@@ -62,14 +62,16 @@ start_server() {
 
 load() { cut -d' ' -f1 /proc/loadavg; }
 
-# check_perf LOAD -> "PASS 1012" / "FAIL 6600" (verdict, writes/s)
+# check_perf LOAD -> "PASS 1012" / "FAIL 6600" / "ERROR ?" (verdict, writes/s); an ERROR
+# (etcdctl gave up, e.g. "etcdserver: request timed out") is shown on stderr.
 check_perf() {
   local out verdict rate
-  out=$(etcdctl --endpoints="127.0.0.1:$port" --command-timeout=120s check perf --load="$1" 2>&1 || true)
-  echo "$out" | grep -E 'PASS|FAIL' >&2 || echo "$out" | tail -n5 >&2
-  verdict=$(echo "$out" | tail -n1 | grep -oE '^(PASS|FAIL)' || echo ERROR)
+  out=$(etcdctl --endpoints="127.0.0.1:$port" --command-timeout=120s check perf --load="$1" 2>&1 |
+    tr '\r' '\n' || true)
+  echo "$out" | grep -E '^(PASS|FAIL|Error)' >&2 || echo "$out" | tail -n5 >&2
+  verdict=$(echo "$out" | grep -oE '^(PASS|FAIL)$' | tail -n1 || true)
   rate=$(echo "$out" | grep -oE 'Throughput[^0-9]*[0-9]+' | grep -oE '[0-9]+$' || echo '?')
-  echo "$verdict $rate"
+  echo "${verdict:-ERROR} $rate"
 }
 
 # watch_latency -> "p50 p99 max events achieved_rate"
