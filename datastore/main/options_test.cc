@@ -1,0 +1,59 @@
+// cairn-datastore's command line: snapshot flags, their bounds and messages.
+#include "datastore/main/options.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cairn::datastore::cli {
+namespace {
+
+Options parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "cairn-datastore");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string error_of(std::vector<std::string> args) {
+  try {
+    parse(std::move(args));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Options, SnapshotDefaultsKeepRaftsInMemoryLogSmall) {
+  Options o = parse({"--storage-dir", "/tmp/x"});
+  EXPECT_EQ(o.snapshot_threshold, 128u);
+  EXPECT_EQ(o.snapshot_trailing, 128u);
+}
+
+TEST(Options, SnapshotFlagsAreParsed) {
+  Options o =
+      parse({"--storage-dir", "/tmp/x", "--snapshot-threshold=64", "--snapshot-trailing", "4096"});
+  EXPECT_EQ(o.snapshot_threshold, 64u);
+  EXPECT_EQ(o.snapshot_trailing, 4096u);
+}
+
+TEST(Options, BadSnapshotFlagsAreNamed) {
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-threshold", "0"})
+                .find("--snapshot-threshold: '0' is not a number from 1"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-trailing", "3"})
+                .find("--snapshot-trailing: '3' is not a number from 4"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-threshold", "12x"}).find("'12x'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-threshold", "256"})
+                .find("--snapshot-trailing (128) must be >= --snapshot-threshold (256)"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-trailing"}).find("missing value"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::datastore::cli
