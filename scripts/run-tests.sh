@@ -25,6 +25,7 @@ run_ctest() {
     failed=$((failed + 1))
   fi
   [ "$status" -eq 0 ] || echo "== $title: FAILED"
+  echo "== $title: ${SECONDS}s since the suites began"
 }
 
 run_ctest "release build: all tests" --test-dir "$build" --timeout 1800
@@ -51,6 +52,7 @@ for target in "$fuzz"/fuzz/*; do
   rm -rf "$work" "$work.log"
 done
 
+echo "== fuzz targets: ${SECONDS}s since the suites began"
 echo
 echo "total: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
