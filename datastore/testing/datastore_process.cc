@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -56,6 +58,15 @@ DatastoreProcess::DatastoreProcess(Transport transport) : transport_(transport) 
 
 DatastoreProcess::~DatastoreProcess() {
   kill9();
+  // In the sanitizer build, a report from the server (UBSan recovers and keeps serving, so
+  // the test would not notice otherwise) fails the test that ran it.
+  std::string text = log();
+  for (const char* mark : {"runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer"}) {
+    if (text.find(mark) != std::string::npos) {
+      ADD_FAILURE() << "cairn-datastore printed a sanitizer report:\n" << text;
+      break;
+    }
+  }
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

@@ -22,7 +22,9 @@ class DatastoreProcess {
  public:
   enum class Transport { kUnix, kTcp };
   explicit DatastoreProcess(Transport transport = Transport::kUnix);
-  ~DatastoreProcess();  // SIGKILLs a still running process and removes the temp dir
+  // SIGKILLs a still running process, fails the current gtest test if the server's log holds a
+  // sanitizer report, and removes the temp dir.
+  ~DatastoreProcess();
   DatastoreProcess(const DatastoreProcess&) = delete;
   DatastoreProcess& operator=(const DatastoreProcess&) = delete;
 
