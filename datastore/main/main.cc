@@ -11,8 +11,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "datastore/api/services.h"
@@ -21,6 +19,7 @@
 #include "datastore/main/options.h"
 #include "datastore/main/sd_notify.h"
 #include "datastore/main/storage_dir.h"
+#include "datastore/main/tls_files.h"
 #include "datastore/mvcc/store.h"
 #include "datastore/server/etcd_server.h"
 
@@ -28,22 +27,13 @@ namespace {
 
 using namespace cairn::datastore;
 
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(std::string(what) + " " + path + ": cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::shared_ptr<grpc::ServerCredentials> tcp_credentials(const cli::Options& o) {
-  if (o.tls_cert.empty()) return grpc::InsecureServerCredentials();
+std::shared_ptr<grpc::ServerCredentials> tcp_credentials(const cli::TlsFiles& tls) {
+  if (tls.cert_chain_pem.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions ssl(
-      o.tls_client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                              : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  if (!o.tls_client_ca.empty()) ssl.pem_root_certs = read_file(o.tls_client_ca, "--tls-client-ca");
-  ssl.pem_key_cert_pairs.push_back(
-      {read_file(o.tls_key, "--tls-key"), read_file(o.tls_cert, "--tls-cert")});
+      tls.client_ca_pem.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls.client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({tls.private_key_pem, tls.cert_chain_pem});
   return grpc::SslServerCredentials(ssl);
 }
 
@@ -53,7 +43,7 @@ constexpr int kPageCacheKib = 512;
 // How often free heap pages go back to the kernel (malloc_trim walks the free lists: ~ms).
 constexpr std::chrono::seconds kTrimPeriod{10};
 
-int run(const cli::Options& opts) {
+int run(const cli::Options& opts, const cli::TlsFiles& tls) {
   cli::HeapTrimmer trimmer(kTrimPeriod);
   cli::StorageDir dir = cli::prepare_storage_dir(opts.storage_dir);
 
@@ -106,7 +96,7 @@ int run(const cli::Options& opts) {
       builder.AddListeningPort("unix://" + l.path_or_host_port, grpc::InsecureServerCredentials(),
                                &ports[i]);
     } else {
-      builder.AddListeningPort(l.path_or_host_port, tcp_credentials(opts), &ports[i]);
+      builder.AddListeningPort(l.path_or_host_port, tcp_credentials(tls), &ports[i]);
     }
   }
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
@@ -165,8 +155,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   cli::Options opts;
+  cli::TlsFiles tls;
   try {
     opts = cli::parse_options(argc, argv);
+    if (!opts.help) tls = cli::load_tls_files(opts);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cairn-datastore: %s\n%s", e.what(), cli::usage());
     return 2;
@@ -176,7 +168,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return run(opts);
+    return run(opts, tls);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cairn-datastore: error: %s\n", e.what());
     return 1;

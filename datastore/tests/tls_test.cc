@@ -99,11 +99,8 @@ TEST_F(Tls, WithoutClientCaAClientWithoutCertificateIsServed) {
   EXPECT_NE(text.exit_code, 0) << text.output;
 }
 
-// Bad TLS flags: exit status 2 and a message naming the offending file, before serving.
-// DISABLED until datastore/main validates the TLS files up front: today it reads them only
-// after starting dqlite (a missing file exits 1) and leaves a key that does not match the
-// certificate, or a certificate that is not PEM, to gRPC, which exits 1 with "cannot start the
-// gRPC server" and names neither file. Reported to the datastore/main owner; enable then.
+// Bad TLS flags: exit status 2 and a message naming the offending file, before anything starts
+// (datastore/main/tls_files.cc checks them with OpenSSL; gRPC alone would name no file).
 class TlsFlags : public Tls {
  protected:
   CommandResult run_with(const std::string& tls_flags) {
@@ -113,20 +110,20 @@ class TlsFlags : public Tls {
   }
 };
 
-TEST_F(TlsFlags, DISABLED_MissingKeyFileIsRefusedNamingIt) {
+TEST_F(TlsFlags, MissingKeyFileIsRefusedNamingIt) {
   std::string missing = pki("absent.key");
   CommandResult r = run_with("--tls-cert " + pki("server.crt") + " --tls-key " + missing);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find(missing), std::string::npos) << r.output;
 }
 
-TEST_F(TlsFlags, DISABLED_KeyNotMatchingTheCertificateIsRefusedNamingIt) {
+TEST_F(TlsFlags, KeyNotMatchingTheCertificateIsRefusedNamingIt) {
   CommandResult r = run_with("--tls-cert " + pki("server.crt") + " --tls-key " + pki("client.key"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find(pki("client.key")), std::string::npos) << r.output;
 }
 
-TEST_F(TlsFlags, DISABLED_CertificateThatIsNotPemIsRefusedNamingIt) {
+TEST_F(TlsFlags, CertificateThatIsNotPemIsRefusedNamingIt) {
   sh("echo not a certificate > " + pki("garbage.crt"));
   CommandResult r =
       run_with("--tls-cert " + pki("garbage.crt") + " --tls-key " + pki("server.key"));
@@ -134,7 +131,7 @@ TEST_F(TlsFlags, DISABLED_CertificateThatIsNotPemIsRefusedNamingIt) {
   EXPECT_NE(r.output.find(pki("garbage.crt")), std::string::npos) << r.output;
 }
 
-TEST_F(TlsFlags, DISABLED_MissingClientCaIsRefusedNamingIt) {
+TEST_F(TlsFlags, MissingClientCaIsRefusedNamingIt) {
   std::string missing = pki("absent-ca.crt");
   CommandResult r = run_with("--tls-cert " + pki("server.crt") + " --tls-key " + pki("server.key") +
                              " --tls-client-ca " + missing);
