@@ -13,6 +13,7 @@ mount_of() {
 }
 say pid1_comm "$(cat /proc/1/comm)"
 say pid1_exe "$(readlink /proc/1/exe)"
+say hostname "$(cat /proc/sys/kernel/hostname)"
 say root_mount "$(mount_of /)"
 say var_mount "$(mount_of /var)"
 say etc_mount "$(mount_of /etc)"
