@@ -208,39 +208,37 @@ TEST_F(StoreTest, IndexIsRebuiltFromSqlAtRestart) {
   EXPECT_EQ(store->initial_leases()[0], (std::pair<int64_t, int64_t>{5, 30}));
 }
 
-TEST_F(StoreTest, ForeignDatabaseIsRefused) {
+// Closes the store, runs `sql` on its database, reopens it and returns the error it refuses
+// the database with ("" and a test failure if it opens).
+std::string refusal_after(testing::TempNode& node, std::unique_ptr<Store>& store,
+                          const std::string& sql) {
   store.reset();
   {
     auto c = dqlite::Client::connect(node.client_options());
     c->open("cairn-datastore");
-    c->exec_sql("CREATE TABLE something_else (x INTEGER)");
+    c->exec_sql(sql);
   }
   StoreOptions o;
   o.client = node.client_options();
   try {
     Store::open(o);
-    FAIL() << "expected an error";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("something_else"), std::string::npos) << e.what();
+    return e.what();
   }
+  ADD_FAILURE() << "the store opened after: " << sql;
+  return "";
+}
+
+TEST_F(StoreTest, ForeignDatabaseIsRefused) {
+  std::string error = refusal_after(node, store, "CREATE TABLE something_else (x INTEGER)");
+  EXPECT_NE(error.find("something_else"), std::string::npos) << error;
 }
 
 TEST_F(StoreTest, FormatOneStoreIsRefusedWithItsFormatNamed) {
-  store.reset();
-  {
-    auto c = dqlite::Client::connect(node.client_options());
-    c->open("cairn-datastore");
-    // As a store written by the previous format (rows clustered by name) would say.
-    c->exec_sql("UPDATE meta SET value = 'cairn-datastore/1' WHERE name = 'format'");
-  }
-  StoreOptions o;
-  o.client = node.client_options();
-  try {
-    Store::open(o);
-    FAIL() << "expected an error";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("cairn-datastore/1"), std::string::npos) << e.what();
-  }
+  // As a store written by the previous format (rows clustered by name) would say.
+  std::string error = refusal_after(
+      node, store, "UPDATE meta SET value = 'cairn-datastore/1' WHERE name = 'format'");
+  EXPECT_NE(error.find("cairn-datastore/1"), std::string::npos) << error;
 }
 
 // One commit that dirties far more pages than SQLite's default page cache (~500 pages):
