@@ -2,6 +2,10 @@
 # Installs the Debian packages cairn needs, idempotently: only what dpkg does not
 # already report as installed is fetched. Package lists live in scripts/deps/*.txt,
 # one concern per file, so each part of the tree declares its own needs.
+#   scripts/install-deps.sh             every scripts/deps/*.txt: what `make run` and
+#                                       `make test` need (the Makefile's deps target)
+#   scripts/install-deps.sh LIST...     just those lists, e.g. a benchmark's own
+#                                       scripts/deps/bench/*.txt (never installed by default)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 lists=("$@")

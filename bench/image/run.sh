@@ -5,7 +5,8 @@
 #   - rebuild after changing one overlay file (target <= 15 s): raw only (what `make run`
 #     builds) and with every format;
 #   - image sizes (compressed x86_64 image target <= 80 MB);
-#   - mkosi (Debian bookworm's mkosi 14, scripts/deps/bench.txt) building the same package set
+#   - mkosi (Debian bookworm's mkosi 14, scripts/deps/bench/image.txt, installed here: `make
+#     test` does not need it) building the same package set
 #     and overlay (bench/image/mkosi/mkosi.conf says what it builds and how it differs), the
 #     same three numbers; if it is missing or fails, the row says why.
 #   bench/image/run.sh BUILD_DIR        (MKOSI_LOG=FILE keeps mkosi's log; MKOSI=0 skips it)
@@ -72,8 +73,9 @@ stages=$(grep -E 'done in' "$work/raw.log" | sed -E 's/\[[0-9]+\/[0-9]+\] ([a-z-
 m_full="-" m_edit="-" m_zst="-" m_note=""
 if [ "${MKOSI:-1}" = 0 ]; then
   m_note="skipped (MKOSI=0)"
-elif ! command -v mkosi >/dev/null; then
-  m_note="mkosi is not installed (apt-get install mkosi: scripts/deps/bench.txt)"
+elif ! "$top/scripts/install-deps.sh" "$top/scripts/deps/bench/image.txt" >&2 ||
+  ! command -v mkosi >/dev/null; then
+  m_note="mkosi could not be installed (scripts/install-deps.sh scripts/deps/bench/image.txt)"
 else
   mk=$work/mkosi
   mkdir -p "$mk" "$cache/mkosi"
