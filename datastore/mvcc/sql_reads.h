@@ -33,6 +33,9 @@ std::optional<std::string> value_at(Connection& conn, const std::string& key, in
 // (1 for an empty store, as etcd).
 int64_t load_index(Connection& conn, KeyIndex& index);
 
+// The query load_index runs (tests check its plan stays index-driven).
+std::string load_index_sql();
+
 // Persisted leases: (id, ttl seconds).
 std::vector<std::pair<int64_t, int64_t>> load_leases(Connection& conn);
 
