@@ -6,10 +6,16 @@
 //     threads with blocking puts (enough in flight that a put taking up to ~30 ms still
 //     leaves the offered rate reachable: the rate is the client's, not the server's). Each
 //     put's value carries its send time (steady clock, same host); latency = event received
-//     - put sent. Prints "p50_ms p99_ms max_ms events achieved_rate".
-//   bench-datastore fill ENDPOINT [KEYS=100000] [VALUE_BYTES=1024]
-//     Writes KEYS distinct keys of VALUE_BYTES each with 16 concurrent writers; prints
-//     "keys bytes seconds".
+//     - put sent. Prints "p50_ms p99_ms max_ms events achieved_rate put_p50_ms put_p99_ms":
+//     the last two are the puts' own latency (response received - sent), so the event
+//     path's share of a tail shows as the difference. With BENCH_TIMELINE=FILE, also writes
+//     "ms since the first put, latency ms" per event to FILE.
+//   bench-datastore fill ENDPOINT [KEYS=100000] [VALUE_BYTES=1024] [same|random]
+//     Writes KEYS distinct keys of VALUE_BYTES each with 16 concurrent writers, retrying a
+//     failed put a few times; prints "keys bytes seconds" (bytes = KEYS * VALUE_BYTES, the
+//     live data of the memory ratios). `random` values are pseudo-random bytes
+//     (incompressible, like real objects: a compressing snapshot must not flatter the
+//     result); `same` (default) repeats one byte.
 //
 // ENDPOINT is a gRPC target: 127.0.0.1:PORT or unix:///path.
 #include <grpcpp/grpcpp.h>
@@ -20,8 +26,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "datastore/proto/rpc.grpc.pb.h"
@@ -73,6 +81,7 @@ int latency(const std::string& endpoint, int rate, int seconds) {
   }
 
   std::vector<double> lat_ms;
+  std::vector<std::pair<int64_t, double>> timeline;  // (put sent ns, latency ms)
   std::mutex mu;
   std::thread reader([&] {
     etcdserverpb::WatchResponse r;
@@ -80,7 +89,9 @@ int latency(const std::string& endpoint, int rate, int seconds) {
       int64_t t = now_ns();
       std::lock_guard lock(mu);
       for (const auto& ev : r.events()) {
-        lat_ms.push_back(static_cast<double>(t - std::atoll(ev.kv().value().c_str())) / 1e6);
+        int64_t sent_ns = std::atoll(ev.kv().value().c_str());
+        lat_ms.push_back(static_cast<double>(t - sent_ns) / 1e6);
+        timeline.emplace_back(sent_ns, lat_ms.back());
       }
     }
   });
@@ -89,6 +100,7 @@ int latency(const std::string& endpoint, int rate, int seconds) {
   const int threads = 32;
   const int64_t total = static_cast<int64_t>(rate) * seconds;
   std::atomic<int64_t> sent{0};
+  std::vector<std::vector<double>> put_ms(threads);
   auto kv = etcdserverpb::KV::NewStub(ch);
   Clock::time_point start = Clock::now() + std::chrono::milliseconds(100);
   std::vector<std::thread> writers;
@@ -96,7 +108,11 @@ int latency(const std::string& endpoint, int rate, int seconds) {
     writers.emplace_back([&, w] {
       for (int64_t n = w; n < total; n += threads) {
         std::this_thread::sleep_until(start + std::chrono::nanoseconds(n * 1000000000LL / rate));
-        if (put(*kv, prefix + std::to_string(n % 1000), std::to_string(now_ns()))) ++sent;
+        int64_t t0 = now_ns();
+        if (put(*kv, prefix + std::to_string(n % 1000), std::to_string(t0))) {
+          ++sent;
+          put_ms[w].push_back(static_cast<double>(now_ns() - t0) / 1e6);
+        }
       }
     });
   }
@@ -113,34 +129,65 @@ int latency(const std::string& endpoint, int rate, int seconds) {
   }
   wctx.TryCancel();
   reader.join();
+  if (const char* path = std::getenv("BENCH_TIMELINE")) {
+    // Diagnostics: "ms since the first put, latency ms" per event, to see whether a tail is
+    // periodic stalls (snapshots, trims) or spread out (CPU contention).
+    std::sort(timeline.begin(), timeline.end());
+    if (FILE* f = std::fopen(path, "w"); f && !timeline.empty()) {
+      for (auto& [at, ms] : timeline) {
+        std::fprintf(f, "%.3f %.3f\n", static_cast<double>(at - timeline[0].first) / 1e6, ms);
+      }
+      std::fclose(f);
+    }
+  }
   std::sort(lat_ms.begin(), lat_ms.end());
   if (lat_ms.empty()) {
     std::fprintf(stderr, "no events received\n");
     return 1;
   }
-  auto pct = [&](double p) {
-    return lat_ms[std::min(lat_ms.size() - 1, static_cast<size_t>(p * lat_ms.size()))];
+  std::vector<double> acks;
+  for (auto& v : put_ms) acks.insert(acks.end(), v.begin(), v.end());
+  std::sort(acks.begin(), acks.end());
+  auto pct = [](const std::vector<double>& v, double p) {
+    return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
   };
-  std::printf("%.2f %.2f %.2f %zu %.0f\n", pct(0.50), pct(0.99), lat_ms.back(), lat_ms.size(),
-              static_cast<double>(sent.load()) / elapsed);
+  std::printf("%.2f %.2f %.2f %zu %.0f %.2f %.2f\n", pct(lat_ms, 0.50), pct(lat_ms, 0.99),
+              lat_ms.back(), lat_ms.size(), static_cast<double>(sent.load()) / elapsed,
+              pct(acks, 0.50), pct(acks, 0.99));
   return static_cast<int64_t>(lat_ms.size()) == sent.load() ? 0 : 1;
 }
 
-int fill(const std::string& endpoint, int keys, int value_bytes) {
+std::string random_bytes(std::mt19937_64& rng, size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t r = rng();
+    for (size_t j = 0; j < 8 && i + j < n; ++j) s[i + j] = static_cast<char>(r >> (8 * j));
+  }
+  return s;
+}
+
+int fill(const std::string& endpoint, int keys, int value_bytes, bool random_values) {
   auto ch = channel(endpoint);
   const int threads = 16;
   std::atomic<int> next{0};
   std::atomic<bool> failed{false};
-  std::string value(static_cast<size_t>(value_bytes), 'x');
   auto start = Clock::now();
   std::vector<std::thread> writers;
   for (int w = 0; w < threads; ++w) {
-    writers.emplace_back([&] {
+    writers.emplace_back([&, w] {
       auto kv = etcdserverpb::KV::NewStub(ch);
+      std::mt19937_64 rng(static_cast<uint64_t>(w) * 7919 + 1);
+      std::string value(static_cast<size_t>(value_bytes), 'x');
       char key[64];
       for (int n = next++; n < keys && !failed; n = next++) {
         std::snprintf(key, sizeof key, "/bench/fill/%08d", n);
-        if (!put(*kv, key, value)) failed = true;
+        if (random_values) value = random_bytes(rng, static_cast<size_t>(value_bytes));
+        bool ok = false;
+        for (int attempt = 0; attempt < 5 && !ok; ++attempt) {
+          if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          ok = put(*kv, key, value);
+        }
+        if (!ok) failed = true;
       }
     });
   }
@@ -154,16 +201,18 @@ int fill(const std::string& endpoint, int keys, int value_bytes) {
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (argc < 3 || (mode != "latency" && mode != "fill")) {
+  std::string values = argc > 5 ? argv[5] : "same";
+  if (argc < 3 || (mode != "latency" && mode != "fill") ||
+      (values != "same" && values != "random")) {
     std::fprintf(stderr,
                  "usage: bench-datastore latency ENDPOINT [RATE] [SECONDS]\n"
-                 "       bench-datastore fill ENDPOINT [KEYS] [VALUE_BYTES]\n");
+                 "       bench-datastore fill ENDPOINT [KEYS] [VALUE_BYTES] [same|random]\n");
     return 2;
   }
   if (mode == "latency") {
     return latency(argv[2], argc > 3 ? std::atoi(argv[3]) : 1000,
                    argc > 4 ? std::atoi(argv[4]) : 10);
   }
-  return fill(argv[2], argc > 3 ? std::atoi(argv[3]) : 100000,
-              argc > 4 ? std::atoi(argv[4]) : 1024);
+  return fill(argv[2], argc > 3 ? std::atoi(argv[3]) : 100000, argc > 4 ? std::atoi(argv[4]) : 1024,
+              values == "random");
 }

@@ -6,12 +6,18 @@
 # machine load (on a shared machine compare the ratio, not the absolute numbers):
 #   - `etcdctl check perf --load=m` and `--load=l`: verdict and write throughput;
 #   - watch latency (put -> event) at 1,000 writes/s: `bench-datastore latency`;
-#   - memory (measure_rss): VmRSS after `bench-datastore fill` wrote 100,000 keys of 1 KiB.
+#   - memory (measure_rss): VmRSS after `bench-datastore fill` wrote 100,000 keys of 1 KiB;
+#   - memory in detail (measure_rss_restart, ONLY=rss_restart, not in the default set): the
+#     same fill with random (incompressible) values, VmRSS/VmHWM and db size after SETTLE s
+#     (default 10) idle, then SIGTERM, a restart on the same data dir (recovery from
+#     snapshot + log; the start-up time is reported) and VmRSS/VmHWM again after SETTLE s.
 # Both servers listen on TCP loopback without TLS. Prints one markdown table on stdout
-# (details and load averages on stderr). ONLY=m,l,watch,rss runs a subset.
+# (details and load averages on stderr). ONLY=m,l,watch,rss,rss_restart runs a subset.
 set -euo pipefail
 build=$(cd "${1:?usage: bench/datastore/run.sh BUILD_DIR}" && pwd)
 only=${ONLY:-m,l,watch,rss}
+settle=${SETTLE:-10}
+keys=${KEYS:-100000}  # of the memory measurements
 command -v etcd >/dev/null || apt-get install -y etcd-server >&2
 command -v etcdctl >/dev/null || apt-get install -y etcd-client >&2
 cmake --build "$build" --target cairn-datastore bench-datastore -j2 >&2
@@ -25,6 +31,8 @@ stop_server() {
   if [[ -n $server_pid ]]; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
+    # A measurement runs in $(...), a subshell that cannot wait for the parent's child.
+    while kill -0 "$server_pid" 2>/dev/null; do sleep 0.1; done
     server_pid=
   fi
 }
@@ -34,10 +42,15 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_server NAME: a fresh data dir, listening on 127.0.0.1:$port; waits until healthy.
+# start_server NAME [DATA]: a fresh data dir (or DATA, then on the same $port), listening on
+# 127.0.0.1:$port; waits until healthy. Sets server_name, server_data and started_s (seconds
+# from launch to healthy).
 start_server() {
-  local name=$1 data=$work/$1-$RANDOM peer
-  port=$(free_port)
+  local name=$1 data=${2:-$work/$1-$RANDOM} peer t0
+  [[ -n ${2:-} ]] || port=$(free_port)
+  server_name=$name
+  server_data=$data
+  t0=$(date +%s.%N)
   case $name in
     cairn)
       "$ds_bin" --storage-dir "$data" --listen "tcp://127.0.0.1:$port" >>"$work/$name.log" 2>&1 &
@@ -51,9 +64,13 @@ start_server() {
       ;;
   esac
   server_pid=$!
-  for _ in $(seq 1 120); do
-    if etcdctl --endpoints="127.0.0.1:$port" endpoint health >/dev/null 2>&1; then return 0; fi
-    sleep 0.5
+  for _ in $(seq 1 1200); do
+    if etcdctl --endpoints="127.0.0.1:$port" --command-timeout=2s endpoint health >/dev/null 2>&1; then
+      started_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+      return 0
+    fi
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.2
   done
   echo "$name did not become healthy; log:" >&2
   cat "$work/$name.log" >&2
@@ -74,21 +91,48 @@ check_perf() {
   echo "${verdict:-ERROR} $rate"
 }
 
-# watch_latency -> "p50 p99 max events achieved_rate"
+# watch_latency -> "p50 p99 max events achieved_rate put_p50 put_p99"
 watch_latency() {
   local lat
   lat=$("$bench_bin" latency "127.0.0.1:$port" 1000 10 || true)
-  echo "${lat:-? ? ? ? ?}"
+  echo "${lat:-? ? ? ? ? ? ?}"
 }
 
-# measure_rss -> "rss_kib live_bytes": VmRSS after 100,000 keys x 1 KiB and 2 s idle.
+# measure_rss -> "rss_kib live_bytes": VmRSS after $keys (100,000) keys x 1 KiB and 2 s idle.
 measure_rss() {
   local fill rss
-  fill=$("$bench_bin" fill "127.0.0.1:$port" 100000 1024 || true)
+  fill=$("$bench_bin" fill "127.0.0.1:$port" "$keys" 1024 || true)
   sleep 2
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status")
   echo "fill (keys bytes seconds): $fill; VmRSS $rss KiB" >&2
   echo "$rss $(echo "$fill" | awk '{print ($2 ? $2 : 1)}')"
+}
+
+status_kib() { awk -v f="$1" '$1 == f":" {print $2}' "/proc/$server_pid/status"; }
+db_size_bytes() {
+  etcdctl --endpoints="127.0.0.1:$port" endpoint status -w json 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["dbSize"])' || echo 0
+}
+
+# measure_rss_restart -> "rss_kib hwm_kib db_bytes fill_s restart_s rss2_kib hwm2_kib live"
+# (runs in run()'s subshell: it stops the server it restarted itself).
+measure_rss_restart() {
+  local fill rss hwm db rss2 hwm2
+  fill=$("$bench_bin" fill "127.0.0.1:$port" "$keys" 1024 random || true)
+  sleep "$settle"
+  rss=$(status_kib VmRSS)
+  hwm=$(status_kib VmHWM)
+  db=$(db_size_bytes)
+  echo "fill (keys bytes seconds): $fill; VmRSS $rss KiB, VmHWM $hwm KiB, db $db bytes" >&2
+  stop_server
+  start_server "$server_name" "$server_data"
+  sleep "$settle"
+  rss2=$(status_kib VmRSS)
+  hwm2=$(status_kib VmHWM)
+  stop_server
+  echo "restarted in $started_s s: VmRSS $rss2 KiB, VmHWM $hwm2 KiB" >&2
+  echo "$rss $hwm $db $(field "$fill" 3) $started_s $rss2 $hwm2" \
+    "$(echo "$fill" | awk '{print ($2 ? $2 : 1)}')"
 }
 
 declare -A r
@@ -103,21 +147,34 @@ run() {  # run KEY COMMAND...: for cairn then etcd, fresh server, r[name.KEY] = 
     stop_server
   done
 }
+field() { echo "${1:-}" | awk -v i="$2" '{print $i}'; }
+wants() { [[ ,$only, == *,$1,* ]]; }
 load_start=$(load)
-[[ $only == *m* ]] && run m check_perf m
-[[ $only == *l* ]] && run l check_perf l
-[[ $only == *watch* ]] && run lat watch_latency
-[[ $only == *rss* ]] && run rss measure_rss
+if wants m; then run m check_perf m; fi
+if wants l; then run l check_perf l; fi
+if wants watch; then run lat watch_latency; fi
+if wants rss; then run rss measure_rss; fi
+if wants rss_restart; then run rss2 measure_rss_restart; fi
 load_end=$(load)
 
-field() { echo "${1:-}" | awk -v i="$2" '{print $i}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else print "-"}'; }
 perf() { [[ -n ${1:-} ]] && echo "$(field "$1" 1), $(field "$1" 2) writes/s" || echo "-"; }
-lat() { [[ -n ${1:-} ]] && echo "$(field "$1" 1) / $(field "$1" 2) ms ($(field "$1" 5) writes/s achieved)" || echo "-"; }
+lat() {
+  [[ -n ${1:-} ]] || { echo "-"; return; }
+  echo "$(field "$1" 1) / $(field "$1" 2) ms ($(field "$1" 5) writes/s achieved; put acks $(field "$1" 6) / $(field "$1" 7) ms)"
+}
 mem() {
   [[ -n ${1:-} ]] || { echo "-"; return; }
   awk -v k="$(field "$1" 1)" -v b="$(field "$1" 2)" \
     'BEGIN {printf "%.0f MiB (%.2fx live %.0f MiB)", k / 1024, k * 1024 / b, b / 1048576}'
+}
+
+# "rss (ratio); restarted in N s: rss (ratio), peak hwm; db N MiB"
+mem2() {
+  [[ -n ${1:-} ]] || { echo "-"; return; }
+  echo "$1" | awk '{l = $8 / 1024;
+    printf "%.0f MiB (%.2fx live %.0f MiB), peak %.0f MiB, db %.0f MiB, fill %s s; restarted in %s s: %.0f MiB (%.2fx), peak %.0f MiB",
+      $1 / 1024, $1 / l, $8 / 1048576, $2 / 1024, $3 / 1048576, $4, $5, $6 / 1024, $6 / l, $7 / 1024}'
 }
 
 echo "| measure | target | cairn-datastore | etcd 3.4 | cairn / etcd |"
@@ -125,6 +182,9 @@ echo "|---|---|---|---|---|"
 echo "| check perf --load=m | pass | $(perf "${r[cairn.m]:-}") | $(perf "${r[etcd.m]:-}") | $(ratio "$(field "${r[cairn.m]:-}" 2)" "$(field "${r[etcd.m]:-}" 2)") |"
 echo "| check perf --load=l | writes/s >= 1.0x etcd | $(perf "${r[cairn.l]:-}") | $(perf "${r[etcd.l]:-}") | $(ratio "$(field "${r[cairn.l]:-}" 2)" "$(field "${r[etcd.l]:-}" 2)") |"
 echo "| watch put -> event p50 / p99 at 1,000 writes/s | p99 <= 10 ms | $(lat "${r[cairn.lat]:-}") | $(lat "${r[etcd.lat]:-}") | $(ratio "$(field "${r[cairn.lat]:-}" 2)" "$(field "${r[etcd.lat]:-}" 2)") (p99) |"
-echo "| RSS after 100,000 keys x 1 KiB | <= 2x live | $(mem "${r[cairn.rss]:-}") | $(mem "${r[etcd.rss]:-}") | $(ratio "$(field "${r[cairn.rss]:-}" 1)" "$(field "${r[etcd.rss]:-}" 1)") |"
+echo "| RSS after $keys keys x 1 KiB | <= 2x live | $(mem "${r[cairn.rss]:-}") | $(mem "${r[etcd.rss]:-}") | $(ratio "$(field "${r[cairn.rss]:-}" 1)" "$(field "${r[etcd.rss]:-}" 1)") |"
+if wants rss_restart; then
+  echo "| RSS after $keys keys x 1 KiB random, ${settle} s idle; then after a restart | <= 2x live | $(mem2 "${r[cairn.rss2]:-}") | $(mem2 "${r[etcd.rss2]:-}") | $(ratio "$(field "${r[cairn.rss2]:-}" 1)" "$(field "${r[etcd.rss2]:-}" 1)") |"
+fi
 echo
 echo "Load average (1 min) at start / end: $load_start / $load_end ($(nproc) cores)."
