@@ -19,6 +19,15 @@ dqlite::ExecResult Connection::exec(const std::string& sql,
   return client_->exec(statement(sql), params);
 }
 
+void Connection::exec_pipelined(std::vector<Statement>& statements) {
+  std::vector<dqlite::Client::Exec> batch(statements.size());
+  for (size_t i = 0; i < statements.size(); ++i) {
+    batch[i].statement = statement(statements[i].sql);
+    batch[i].params = std::move(statements[i].params);
+  }
+  client_->exec_pipelined(batch);
+}
+
 dqlite::Value blob(const std::string& bytes) {
   return dqlite::Blob(reinterpret_cast<const uint8_t*>(bytes.data()),
                       reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size());

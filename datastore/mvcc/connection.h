@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "datastore/dqlite/client.h"
 
@@ -17,6 +18,15 @@ class Connection {
   dqlite::Rows query(const std::string& sql, const std::vector<dqlite::Value>& params = {});
   dqlite::ExecResult exec(const std::string& sql, const std::vector<dqlite::Value>& params = {});
   dqlite::Client& raw() { return *client_; }
+
+  // Runs cached prepared statements back to back in one pipelined round trip
+  // (dqlite::Client::exec_pipelined: every statement runs even if an earlier one failed;
+  // the first failure is thrown after all responses are read).
+  struct Statement {
+    std::string sql;
+    std::vector<dqlite::Value> params;
+  };
+  void exec_pipelined(std::vector<Statement>& statements);
 
  private:
   dqlite::Client::StatementId statement(const std::string& sql);

@@ -3,17 +3,37 @@
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
+#include <string>
 
 #include "datastore/mvcc/sql_reads.h"
 
 namespace cairn::datastore::mvcc {
 
 namespace {
-// dqlite's protocol carries at most 255 parameters per request, so a batch's rows travel as
-// SQL literals (integers inline, bytes as X'..' blobs) in few large INSERT statements: one
-// round trip for a typical batch instead of one per row.
-constexpr size_t kRowsPerInsert = 4096;
-constexpr size_t kSqlBytesPerInsert = 4 << 20;
+// A batch's rows go to dqlite through one prepared multi-row INSERT with bound parameters
+// (binary blobs on the wire: no SQL text to build, ship and parse, no statement to compile
+// per batch). dqlite's protocol carries at most 255 parameters per request, so one
+// statement takes up to kRowsPerInsert rows of kColumns values; a batch's statements are
+// pipelined (one write, then the responses) inside one transaction.
+constexpr size_t kColumns = 9;
+constexpr size_t kRowsPerInsert = 255 / kColumns;
+
+// "INSERT INTO kv (...) VALUES (?,...),(?,...)" for `rows` rows; the connection caches one
+// prepared statement per distinct row count (at most kRowsPerInsert of them).
+const std::string& insert_sql(size_t rows) {
+  static const std::vector<std::string> sql = [] {
+    std::vector<std::string> all(kRowsPerInsert + 1);
+    for (size_t n = 1; n <= kRowsPerInsert; ++n) {
+      std::string s =
+          "INSERT INTO kv (name, revision, created, deleted, create_revision, prev_revision,"
+          " version, lease, value) VALUES ";
+      for (size_t i = 0; i < n; ++i) s += i ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
+      all[n] = std::move(s);
+    }
+    return all;
+  }();
+  return sql.at(rows);
+}
 
 struct PendingRow {
   std::string name;
@@ -27,119 +47,96 @@ struct PendingRow {
   std::string value;
 };
 
-struct Statement {
-  std::string sql;
-  std::vector<dqlite::Value> params;
-  bool one_shot = false;  // generated text: not worth a cached prepared statement
-};
-
-void append_blob(std::string& sql, const std::string& bytes) {
-  static const char hex[] = "0123456789abcdef";
-  sql += "X'";
-  size_t at = sql.size();
-  sql.resize(at + bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    sql[at++] = hex[c >> 4];
-    sql[at++] = hex[c & 15];
-  }
-  sql += '\'';
-}
-
-void append_int(std::string& sql, int64_t v) {
-  sql += std::to_string(v);
-  sql += ',';
+dqlite::Value take_blob(std::string& bytes) {
+  dqlite::Value v = blob(bytes);
+  std::string().swap(bytes);  // the batch keeps one copy of a value, not two
+  return v;
 }
 }  // namespace
 
-// The state of one group commit. Rows accumulate in `rows`, are sealed into multi-row
-// INSERT statements, and are sent either as one autocommit statement at the end (the common
-// case: one round trip) or inside BEGIN/COMMIT when more statements are needed or a read
-// inside the batch must see them first (flush).
+// The state of one group commit. Rows accumulate in `rows` and are sealed into prepared
+// multi-row INSERTs; statements are sent either as one autocommit statement at the end (a
+// small batch: one round trip) or pipelined inside BEGIN/COMMIT when more statements are
+// needed or a read inside the batch must see them first (flush).
 struct Batch {
   Connection& conn;
   int64_t committed;  // revision committed before this batch
   int64_t base;       // revision before the current request
   int64_t compact;
   std::vector<PendingRow> rows;
-  std::vector<Statement> statements;
+  std::vector<Connection::Statement> statements;
   bool began = false;
   std::vector<Event> events;
 
   void seal_rows() {
     size_t i = 0;
     while (i < rows.size()) {
-      std::string sql =
-          "INSERT INTO kv (name, revision, created, deleted, create_revision, prev_revision,"
-          " version, lease, value) VALUES ";
-      size_t n = 0;
-      while (i < rows.size() && n < kRowsPerInsert && sql.size() < kSqlBytesPerInsert) {
+      size_t n = std::min(kRowsPerInsert, rows.size() - i);
+      Connection::Statement st{insert_sql(n), {}};
+      st.params.reserve(n * kColumns);
+      for (size_t end = i + n; i < end; ++i) {
         auto& r = rows[i];
-        sql += n ? ",(" : "(";
-        append_blob(sql, r.name);
-        sql += ',';
-        append_int(sql, r.revision);
-        append_int(sql, r.created);
-        append_int(sql, r.deleted);
-        append_int(sql, r.create_revision);
-        append_int(sql, r.prev_revision);
-        append_int(sql, r.version);
-        append_int(sql, r.lease);
+        st.params.push_back(take_blob(r.name));
+        st.params.push_back(r.revision);
+        st.params.push_back(int64_t(r.created));
+        st.params.push_back(int64_t(r.deleted));
+        st.params.push_back(r.create_revision);
+        st.params.push_back(r.prev_revision);
+        st.params.push_back(r.version);
+        st.params.push_back(r.lease);
         if (r.deleted) {
-          sql += "NULL";
+          st.params.push_back(dqlite::Null{});
         } else {
-          append_blob(sql, r.value);
+          st.params.push_back(take_blob(r.value));
         }
-        sql += ')';
-        ++n;
-        ++i;
       }
-      statements.push_back(Statement{std::move(sql), {}, true});
+      statements.push_back(std::move(st));
     }
     rows.clear();
   }
 
-  void add(Statement st) {
+  void add(Connection::Statement st) {
     seal_rows();
     statements.push_back(std::move(st));
   }
 
+  // Inside a transaction: every statement in one pipelined round trip. A failure of any of
+  // them throws (after all responses are read) and the caller rolls back; COMMIT is never
+  // part of the pipeline, so a failed statement can never be committed.
   void run_statements() {
-    for (auto& st : statements) {
-      if (st.one_shot) {
-        conn.raw().exec_sql(st.sql, st.params);
-      } else {
-        conn.exec(st.sql, st.params);
-      }
+    if (statements.size() == 1) {
+      conn.exec(statements[0].sql, statements[0].params);
+    } else if (!statements.empty()) {
+      conn.exec_pipelined(statements);
     }
     statements.clear();
+  }
+
+  // BEGIN travels alone: were it pipelined and failed, the statements after it would run
+  // (and commit) one by one in autocommit mode.
+  void begin() {
+    conn.exec("BEGIN");
+    began = true;
   }
 
   // Makes everything so far visible to reads on this connection (inside the transaction).
   void flush() {
     seal_rows();
     if (statements.empty()) return;
-    if (!began) {
-      conn.exec("BEGIN");
-      began = true;
-    }
+    if (!began) begin();
     run_statements();
   }
 
   void commit() {
     seal_rows();
-    if (began) {
-      run_statements();
-      conn.exec("COMMIT");
-      began = false;
-      return;
+    if (!began) {
+      if (statements.empty()) return;
+      if (statements.size() == 1) {
+        run_statements();  // one statement is its own transaction
+        return;
+      }
+      begin();
     }
-    if (statements.empty()) return;
-    if (statements.size() == 1) {
-      run_statements();  // one statement is its own transaction
-      return;
-    }
-    conn.exec("BEGIN");
-    began = true;
     run_statements();
     conn.exec("COMMIT");
     began = false;
