@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "image/build/dpkg_status.h"
 #include "image/layout/disk_layout.h"
 #include "image/recipe/recipe.h"
 
@@ -20,11 +21,6 @@ struct BuildOptions {
   std::vector<OutputFormat> formats;  // non-empty: overrides the recipe's [image] formats
   bool keep_work = false;             // leave the work directory for debugging
   bool verbose = false;               // pass tools' stderr through
-};
-
-// An installed Debian package, from the rootfs's dpkg status.
-struct PackageInfo {
-  std::string name, version, architecture;
 };
 
 // A file in the output directory, for the manifest.
@@ -48,7 +44,9 @@ struct BuildContext {
   // rootfs stage
   std::string rootfs_cache_key;
   bool rootfs_from_cache = false;
-  std::vector<PackageInfo> packages;
+  std::vector<PackageInfo> packages;  // the rootfs's var/lib/dpkg/status (dpkg_status.h)
+  // Modules removed because they need an omitted one (omit-modules): (path, needed path).
+  std::vector<std::pair<std::string, std::string>> omitted_dependents;
   std::string kernel_version;
   std::filesystem::path kernel_image;  // work/vmlinuz (uncompressed PE Image on arm64)
 

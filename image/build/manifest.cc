@@ -101,6 +101,14 @@ std::string manifest_json(const BuildContext& ctx) {
   j += "  \"binaries\": " + str_array(ctx.installed_binaries, "  ") + ",\n";
   j += "  \"services\": " + str_array(ctx.installed_services, "  ") + ",\n";
   j += "  \"initramfs_modules\": " + str_array(ctx.initramfs_modules, "  ") + ",\n";
+  // Modules left out because they need an omitted one (a module in the image must load).
+  j += "  \"omitted_dependent_modules\": [";
+  for (size_t i = 0; i < ctx.omitted_dependents.size(); ++i) {
+    const auto& [path, needs] = ctx.omitted_dependents[i];
+    j += std::string(i ? "," : "") + "\n    {\"module\": " + q(path) + ", \"needs\": " + q(needs) +
+         "}";
+  }
+  j += ctx.omitted_dependents.empty() ? "],\n" : "\n  ],\n";
   j += "  \"artifacts\": [";
   for (size_t i = 0; i < r.artifacts.size(); ++i) {
     const auto& a = r.artifacts[i];

@@ -22,6 +22,8 @@ BuildContext sample() {
   ctx.packages = {{"bash", "5.2.15-2+b2", "amd64"}, {"q\"uote", "1", "all"}};
   ctx.outputs = {{"qemu-x86_64.img", 123, std::string(64, 'b')}};
   ctx.installed_services = {"getty"};
+  ctx.omitted_dependents = {
+      {"kernel/drivers/scsi/bnx2fc/bnx2fc.ko", "kernel/drivers/scsi/fcoe/libfcoe.ko"}};
   ctx.cmdline_a = "cairn.root=PARTLABEL=cairn-root-a console=ttyS0";
   return ctx;
 }
@@ -46,6 +48,11 @@ TEST(Manifest, CarriesPackagesHashesVerityAndPartitions) {
   EXPECT_NE(j.find("\"partuuid\": \"" + ctx.layout.partitions[3].partuuid + "\""),
             std::string::npos);
   EXPECT_NE(j.find("\"disk_id\": \"" + ctx.layout.disk_id + "\""), std::string::npos);
+  EXPECT_NE(j.find("\"omitted_dependent_modules\": [\n    {\"module\": "
+                   "\"kernel/drivers/scsi/bnx2fc/bnx2fc.ko\", \"needs\": "
+                   "\"kernel/drivers/scsi/fcoe/libfcoe.ko\"}\n  ],"),
+            std::string::npos)
+      << j;
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < j.size(); ++i) {

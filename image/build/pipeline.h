@@ -24,6 +24,10 @@ std::vector<Stage> build_stages();
 // "cairn-image: stage 'NAME' failed: reason" to stderr and returns 1.
 int run_build(const BuildOptions& options, const std::vector<Stage>& stages);
 
+// Removes what each pattern (an absolute path inside the image, shell glob; "/usr/share/doc/*"
+// includes dot files) matches under `root`. "." and ".." never match.
+void prune_paths(const std::filesystem::path& root, const std::vector<std::string>& patterns);
+
 // Sets the mtime and atime of `root` and everything under it (symlinks themselves) to `epoch`.
 void normalize_times(const std::filesystem::path& root, int64_t epoch);
 

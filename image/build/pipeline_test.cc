@@ -72,5 +72,25 @@ TEST_F(Pipeline, FailureWithoutPreviousOutputLeavesNoDirectory) {
   EXPECT_TRUE(entries().empty());
 }
 
+// Pruning "/var/log/*" empties /var/log, nothing above it (a glob with GLOB_PERIOD also
+// yields "/var/log/..": removing that once emptied all of /var and /usr/share in every image).
+TEST_F(Pipeline, PruneRemovesMatchesOnly) {
+  fs::path root = dir_ / "root";
+  for (const char* f : {"var/log/apt/history.log", "var/log/.hidden", "var/lib/dpkg/status",
+                        "usr/share/doc/bash/copyright", "usr/share/zoneinfo/UTC",
+                        "usr/share/perl/5.36/x.pm", "etc/apt/sources.list.d/.keep"}) {
+    fs::create_directories((root / f).parent_path());
+    std::ofstream(root / f) << "x";
+  }
+  prune_paths(root, {"/var/log/*", "/usr/share/doc/*", "/usr/share/perl",
+                     "/etc/apt/sources.list.d/*", "/does/not/exist/*"});
+  EXPECT_TRUE(fs::is_empty(root / "var/log"));
+  EXPECT_TRUE(fs::is_empty(root / "usr/share/doc"));
+  EXPECT_TRUE(fs::is_empty(root / "etc/apt/sources.list.d"));
+  EXPECT_FALSE(fs::exists(root / "usr/share/perl"));
+  EXPECT_TRUE(fs::exists(root / "var/lib/dpkg/status"));
+  EXPECT_TRUE(fs::exists(root / "usr/share/zoneinfo/UTC"));
+}
+
 }  // namespace
 }  // namespace cairn::image

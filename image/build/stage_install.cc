@@ -192,17 +192,7 @@ void install_artifacts(BuildContext& ctx) {
 void prune(BuildContext& ctx) {
   std::vector<std::string> patterns(std::begin(kDefaultPrune), std::end(kDefaultPrune));
   patterns.insert(patterns.end(), ctx.recipe.prune.begin(), ctx.recipe.prune.end());
-  for (const auto& pattern : patterns) {
-    std::string full = (ctx.rootfs / fs::path(pattern).relative_path()).string();
-    glob_t g{};
-    if (glob(full.c_str(), GLOB_NOSORT | GLOB_PERIOD, nullptr, &g) == 0) {
-      for (size_t i = 0; i < g.gl_pathc; ++i) {
-        std::error_code ec;
-        fs::remove_all(g.gl_pathv[i], ec);
-      }
-    }
-    globfree(&g);
-  }
+  prune_paths(ctx.rootfs, patterns);
 }
 
 // The empty mount points stage 1 and stage 2 mount over (docs/boot-contract.md), and the
@@ -224,6 +214,24 @@ void finish_tree(BuildContext& ctx) {
 }  // namespace
 
 // Sets every mtime/atime under `root` (symlinks themselves included) to `epoch`.
+void prune_paths(const fs::path& root, const std::vector<std::string>& patterns) {
+  for (const auto& pattern : patterns) {
+    std::string full = (root / fs::path(pattern).relative_path()).string();
+    glob_t g{};
+    // GLOB_PERIOD: "dir/*" also takes dot files. It also yields "dir/." and "dir/..", which
+    // must never be removed: "/var/log/*" would otherwise empty all of /var.
+    if (glob(full.c_str(), GLOB_NOSORT | GLOB_PERIOD, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) {
+        fs::path match(g.gl_pathv[i]);
+        if (match.filename() == "." || match.filename() == "..") continue;
+        std::error_code ec;
+        fs::remove_all(match, ec);
+      }
+    }
+    globfree(&g);
+  }
+}
+
 void normalize_times(const fs::path& root, int64_t epoch) {
   struct timespec times[2] = {{epoch, 0}, {epoch, 0}};
   auto touch = [&](const fs::path& p) {

@@ -11,7 +11,8 @@
 //                                   offline fallback (with a warning), and what is deleted when
 //                                   a newer resolve replaces it
 //   rootfs/...-tree-<key>.tar       that tree with the kernel taken out and [kernel]
-//                                   omit-modules applied (depmod re-run): a rebuild starts here
+//                                   omit-modules applied (with the modules that need them;
+//                                   depmod re-run): a rebuild starts here
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +25,9 @@
 #include <stdexcept>
 
 #include "image/build/archive_index.h"
+#include "image/build/dpkg_status.h"
 #include "image/build/pipeline.h"
+#include "image/initramfs/module_prune.h"
 #include "image/util/process.h"
 #include "image/util/sha256.h"
 
@@ -32,8 +35,9 @@ namespace cairn::image {
 namespace fs = std::filesystem;
 namespace {
 
-// Bumped when the way the cached tree is made changes, so stale trees are not reused.
-constexpr const char* kRootfsFormat = "cairn-rootfs-v1";
+// Bumped when the way the cached tree is made changes, so stale trees are not reused (v2: the
+// tree has a dpkg status database of what apt resolved; modules that need omitted ones go too).
+constexpr const char* kRootfsFormat = "cairn-rootfs-v2";
 
 std::vector<std::string> package_set(const Recipe& r) {
   std::set<std::string> set(r.packages.begin(), r.packages.end());
@@ -54,6 +58,21 @@ std::string shell_quote(const std::string& s) {
     throw std::runtime_error("cache path must not contain a single quote: " + s);
   return "'" + s + "'";
 }
+
+// The extract hook's status writer ($1 = the tree): one "install ok unpacked" paragraph per
+// unpacked .deb (its control fields), sorted by file name so the tree is reproducible. Paths
+// in MMDEBSTRAP_ESSENTIAL are inside the tree (or absolute, for file:// mirrors).
+constexpr const char* kWriteStatusHook =
+    "set -e; "
+    "[ -n \"$MMDEBSTRAP_ESSENTIAL\" ] || "
+    "{ echo 'mmdebstrap named no unpacked packages (MMDEBSTRAP_ESSENTIAL)' >&2; exit 1; }; "
+    "status=\"$1/var/lib/dpkg/status\"; "
+    "for f in $(printf '%s\\n' $MMDEBSTRAP_ESSENTIAL | LC_ALL=C sort); do "
+    "deb=\"$1$f\"; [ -e \"$deb\" ] || deb=\"$f\"; "
+    "dpkg-deb --field \"$deb\" > \"$status.control\"; "
+    "grep '^Package:' \"$status.control\"; echo 'Status: install ok unpacked'; "
+    "grep -v '^Package:' \"$status.control\"; echo; "
+    "done > \"$status.new\"; rm -f \"$status.control\"; mv \"$status.new\" \"$status\"";
 
 void make_rootfs_tar(BuildContext& ctx, const std::vector<std::string>& packages,
                      const fs::path& tar) {
@@ -77,13 +96,11 @@ void make_rootfs_tar(BuildContext& ctx, const std::vector<std::string>& packages
       "--setup-hook=mkdir -p \"$1/var/cache/apt/archives\" && "
       "find " +
           q + " -maxdepth 1 -name '*.deb' -exec cp -t \"$1/var/cache/apt/archives/\" {} +",
-      // Keep what was fetched, and record the exact package set inside the image.
-      "--extract-hook=cp -n \"$1\"/var/cache/apt/archives/*.deb " + q +
-          "/ && "
-          "mkdir -p \"$1/usr/share/cairn\" && "
-          "for f in \"$1\"/var/cache/apt/archives/*.deb; do "
-          "dpkg-deb --show --showformat='${Package}\\t${Version}\\t${Architecture}\\n' \"$f\"; "
-          "done | LC_ALL=C sort > \"$1/usr/share/cairn/packages.tsv\"",
+      // Keep what was fetched; record what apt resolved (and mmdebstrap unpacked: the .debs
+      // it hands this hook in MMDEBSTRAP_ESSENTIAL, not every .deb in the archive directory,
+      // which also holds cached ones apt passed over) as the tree's dpkg status database.
+      "--extract-hook=" + std::string(kWriteStatusHook) +
+          " && cp -n \"$1\"/var/cache/apt/archives/*.deb " + q + "/",
       r.suite,
       partial.string(),
       r.mirror,
@@ -106,19 +123,59 @@ void make_rootfs_tar(BuildContext& ctx, const std::vector<std::string>& packages
   fs::rename(partial, tar);
 }
 
-std::vector<PackageInfo> read_packages(const fs::path& tsv) {
-  std::ifstream in(tsv);
-  if (!in) throw std::runtime_error(tsv.string() + ": missing (the rootfs cache is stale?)");
-  std::vector<PackageInfo> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    PackageInfo p;
-    if (std::getline(fields, p.name, '\t') && std::getline(fields, p.version, '\t') &&
-        std::getline(fields, p.architecture))
-      out.push_back(p);
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(file.string() + ": cannot read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The image's package list: the tree's dpkg status database, also written as
+// usr/share/cairn/packages.tsv (name, version, architecture) for tools without dpkg.
+std::vector<PackageInfo> read_packages(const fs::path& rootfs) {
+  fs::path status = rootfs / "var/lib/dpkg/status";
+  auto packages = parse_dpkg_status(read_text(status), status.string());
+  if (packages.empty())
+    throw std::runtime_error(status.string() + ": lists no packages (a stale rootfs cache?)");
+  fs::create_directories(rootfs / "usr/share/cairn");
+  std::ofstream(rootfs / "usr/share/cairn/packages.tsv", std::ios::binary)
+      << packages_tsv(packages);
+  return packages;
+}
+
+// Removes [kernel] omit-modules from lib/modules/<v>/ together with every module that needs a
+// removed one (module_prune.h: a module left in the image must load), then regenerates the
+// depmod files. Returns the modules removed as dependents ("path\tneeded path" lines).
+std::string omit_modules(BuildContext& ctx, const fs::path& kdir) {
+  // Maintainer scripts never ran, so there is no modules.dep yet: make the full tree's first,
+  // to know what every module needs before anything is removed.
+  run({"depmod", "-b", ctx.rootfs.string(), ctx.kernel_version});
+  if (ctx.recipe.omit_modules.empty()) return "";
+  fs::path dep_file = kdir / "modules.dep";
+  ModulePrune plan = plan_module_prune(read_modules_dep(read_text(dep_file), dep_file.string()),
+                                       ctx.recipe.omit_modules);
+  // A module stage 1 loads must not be among them: say which omit-modules entry took it.
+  for (const auto& wanted : ctx.recipe.boot_modules) {
+    for (const auto& path : plan.all()) {
+      if (module_name(path) != module_name(wanted)) continue;
+      auto dep = plan.dependents.find(path);
+      throw std::runtime_error(
+          "[kernel] modules names '" + wanted + "', but [kernel] omit-modules removes " + path +
+          (dep == plan.dependents.end() ? "" : " (it needs " + dep->second + ", removed)"));
+    }
   }
-  return out;
+  for (const auto& dir : ctx.recipe.omit_modules) {
+    std::error_code ec;
+    fs::remove_all(kdir / dir, ec);
+  }
+  std::string dependents;
+  for (const auto& [path, needs] : plan.dependents) {
+    fs::remove(kdir / path);
+    dependents += path + "\t" + needs + "\n";
+  }
+  run({"depmod", "-b", ctx.rootfs.string(), ctx.kernel_version});
+  return dependents;
 }
 
 bool is_gzip(const fs::path& file) {
@@ -130,7 +187,8 @@ bool is_gzip(const fs::path& file) {
 
 // Moves the kernel out of the tree (it lives on the boot partition) and drops what the image
 // never needs under lib/modules (the recipe's omit-modules), then regenerates modules.dep.
-void take_kernel(BuildContext& ctx) {
+// Returns omit_modules()'s list of modules removed as dependents.
+std::string take_kernel(BuildContext& ctx) {
   fs::path modules = ctx.rootfs / "lib/modules";
   if (fs::is_symlink(ctx.rootfs / "lib")) modules = ctx.rootfs / "usr/lib/modules";
   std::vector<std::string> versions;
@@ -159,13 +217,7 @@ void take_kernel(BuildContext& ctx) {
   // dtbs (arm64 kernels ship them under usr/lib/linux-image-<v>/) stay for the boot stage.
   for (const auto& e : fs::directory_iterator(ctx.rootfs / "boot")) fs::remove_all(e.path());
 
-  fs::path kdir = modules / ctx.kernel_version;
-  bool pruned = false;
-  for (const auto& dir : ctx.recipe.omit_modules) {
-    std::error_code ec;
-    if (fs::remove_all(kdir / dir, ec) > 0) pruned = true;
-  }
-  if (pruned) run({"depmod", "-b", ctx.rootfs.string(), ctx.kernel_version});
+  return omit_modules(ctx, modules / ctx.kernel_version);
 }
 
 void extract(const fs::path& tar, const fs::path& dir) {
@@ -245,8 +297,9 @@ void stage_rootfs(BuildContext& ctx) {
   } else {
     if (!fs::exists(base_tar)) make_rootfs_tar(ctx, packages, base_tar);
     extract(base_tar, ctx.rootfs);
-    take_kernel(ctx);
+    std::string dependents = take_kernel(ctx);
     fs::create_directories(stash);
+    std::ofstream(stash / "omitted-dependents", std::ios::binary) << dependents;
     fs::rename(ctx.kernel_image, stash / "vmlinuz");
     std::ofstream(stash / "version") << ctx.kernel_version << "\n";
     store(ctx.rootfs, tree_tar);
@@ -264,10 +317,16 @@ void stage_rootfs(BuildContext& ctx) {
   fs::rename(stash / "vmlinuz", ctx.kernel_image);
   std::ifstream version(stash / "version");
   std::getline(version, ctx.kernel_version);
+  std::istringstream dependents(read_text(stash / "omitted-dependents"));
+  for (std::string line; std::getline(dependents, line);) {
+    size_t tab = line.find('\t');
+    if (tab != std::string::npos)
+      ctx.omitted_dependents.push_back({line.substr(0, tab), line.substr(tab + 1)});
+  }
   fs::remove_all(stash);
   if (ctx.kernel_version.empty())
     throw std::runtime_error(tree_tar.string() + ": no kernel version");
-  ctx.packages = read_packages(ctx.rootfs / "usr/share/cairn/packages.tsv");
+  ctx.packages = read_packages(ctx.rootfs);
 }
 
 }  // namespace cairn::image

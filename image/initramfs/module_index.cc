@@ -93,18 +93,45 @@ std::string module_name(std::string_view p) {
   return name;
 }
 
+namespace {
+
+// One modules.dep line: "path: dep dep ..." -> (path, deps).
+std::pair<std::string, std::vector<std::string>> parse_dep_line(std::string_view l,
+                                                                const std::string& file, int line) {
+  size_t colon = l.find(':');
+  if (colon == std::string_view::npos) fail(file, line, "expected 'module.ko: deps...'");
+  std::string path(trim(l.substr(0, colon)));
+  if (!valid_module_path(path)) fail(file, line, "not a module path: '" + path + "'");
+  std::vector<std::string> deps;
+  for (auto& dep : words(l.substr(colon + 1))) {
+    if (!valid_module_path(dep)) fail(file, line, "not a module path: '" + dep + "'");
+    deps.push_back(dep);
+  }
+  return {path, deps};
+}
+
+}  // namespace
+
+ModuleDeps read_modules_dep(std::string_view text, const std::string& file) {
+  ModuleDeps out;
+  std::map<std::string, int> first_line;
+  for_each_line(text, [&](int line, std::string_view l) {
+    auto [path, deps] = parse_dep_line(l, file, line);
+    auto [it, fresh] = first_line.emplace(path, line);
+    if (!fresh)
+      fail(file, line,
+           "module '" + path + "' listed twice (first at line " + std::to_string(it->second) + ")");
+    out[path] = std::move(deps);
+  });
+  return out;
+}
+
 void ModuleIndex::add_modules_dep(std::string_view text, const std::string& file) {
   for_each_line(text, [&](int line, std::string_view l) {
-    size_t colon = l.find(':');
-    if (colon == std::string_view::npos) fail(file, line, "expected 'module.ko: deps...'");
-    std::string path(trim(l.substr(0, colon)));
-    if (!valid_module_path(path)) fail(file, line, "not a module path: '" + path + "'");
+    auto [path, deps] = parse_dep_line(l, file, line);
     Module m;
     m.path = path;
-    for (auto& dep : words(l.substr(colon + 1))) {
-      if (!valid_module_path(dep)) fail(file, line, "not a module path: '" + dep + "'");
-      m.dep_paths.push_back(dep);
-    }
+    m.dep_paths = std::move(deps);
     std::string name = module_name(path);
     by_path_[path] = name;
     Module& slot = modules_[name];

@@ -16,6 +16,12 @@ namespace cairn::image {
 // .gz] suffix, '-' folded to '_' (the kernel treats both the same in module names).
 std::string module_name(std::string_view path_or_name);
 
+// modules.dep as depmod writes it: module path (relative to lib/modules/<version>) -> the
+// paths of every module it needs (depmod lists them transitively). Throws std::runtime_error
+// "file:line: reason" on a malformed line or a module listed twice.
+using ModuleDeps = std::map<std::string, std::vector<std::string>>;
+ModuleDeps read_modules_dep(std::string_view text, const std::string& file);
+
 struct ModuleResolution {
   std::vector<std::string> paths;    // load order, dependencies first (relative paths)
   std::vector<std::string> builtin;  // requested names that are built into the kernel

@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "image/tests/image_test_util.h"
 #include "image/util/sha256.h"
@@ -114,11 +117,129 @@ class ImageBuild : public ::testing::Test {
     fs::remove(part);
   }
 
+  // The root filesystem of the image as the node sees it: the erofs at the start of root-a,
+  // unpacked by erofs-utils into the scratch directory.
+  fs::path unpack_root(const fs::path& image, const Part& root) {
+    fs::path part = scratch_ / "root-unpack.img";
+    extract(image, root.offset, root.size, part);
+    fs::path tree = scratch_ / "root";
+    auto r = run_tool({"fsck.erofs", "--extract=" + tree.string(), part.string()});
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    fs::remove(part);
+    return tree;
+  }
+
+  // The manifest names exactly the packages the image's root holds: its packages equal the
+  // root's dpkg status database (read by dpkg-query) and /usr/share/cairn/packages.tsv, and
+  // exactly one versioned kernel package, the one whose modules the root has.
+  void check_packages(const fs::path& root, const std::string& manifest) {
+    std::regex entry(
+        R"re(\{"name": "([^"]+)", "version": "([^"]+)", "architecture": "([^"]+)"\})re");
+    std::vector<std::string> listed;
+    std::vector<std::string> kernels;
+    for (std::sregex_iterator it(manifest.begin(), manifest.end(), entry), end; it != end; ++it) {
+      listed.push_back((*it)[1].str() + "\t" + (*it)[2].str() + "\t" + (*it)[3].str());
+      if (std::regex_match((*it)[1].str(), std::regex("linux-image-[0-9].*")))
+        kernels.push_back((*it)[1]);
+    }
+    ASSERT_GT(listed.size(), 20u) << manifest;
+    std::string kernel = find(manifest, "\"kernel\": \"([^\"]+)\"");
+    EXPECT_EQ(kernels, std::vector<std::string>{"linux-image-" + kernel})
+        << "the manifest must name exactly the image's kernel package";
+    std::vector<std::string> dirs;
+    for (const auto& e : fs::directory_iterator(root / "lib/modules"))
+      dirs.push_back(e.path().filename());
+    EXPECT_EQ(dirs, std::vector<std::string>{kernel});
+
+    auto q = run_tool({"dpkg-query", "--admindir=" + (root / "var/lib/dpkg").string(), "-W",
+                       "-f=${Package}\t${Version}\t${Architecture}\t${db:Status-Abbrev}\n"});
+    ASSERT_EQ(q.status, 0) << q.err;
+    std::vector<std::string> dpkg;
+    std::istringstream lines(q.out);
+    for (std::string line; std::getline(lines, line);) {
+      EXPECT_EQ(line.substr(line.rfind('\t') + 1), "iU ") << line << ": not unpacked";
+      dpkg.push_back(line.substr(0, line.rfind('\t')));
+    }
+    std::vector<std::string> tsv;
+    std::istringstream tsv_lines(read_file(root / "usr/share/cairn/packages.tsv"));
+    for (std::string line; std::getline(tsv_lines, line);) tsv.push_back(line);
+    std::sort(listed.begin(), listed.end());
+    std::sort(dpkg.begin(), dpkg.end());
+    std::sort(tsv.begin(), tsv.end());
+    EXPECT_EQ(listed, dpkg) << "manifest.json vs the image's dpkg status";
+    EXPECT_EQ(listed, tsv) << "manifest.json vs the image's packages.tsv";
+  }
+
+  // Every kernel module in the image can load: it is in modules.dep, each dependency
+  // modules.dep lists for it is there, and each module its own .modinfo says it depends on
+  // (modinfo -F depends, independent of depmod) is in the image or built in. Modules the
+  // manifest lists as removed for needing an omitted one are gone.
+  void check_modules(const fs::path& root, const std::string& manifest) {
+    std::string kernel = find(manifest, "\"kernel\": \"([^\"]+)\"");
+    fs::path kdir = root / "lib/modules" / kernel;
+    std::set<std::string> files, names, builtin;
+    auto name_of = [](std::string p) {
+      p = p.substr(p.rfind('/') + 1);
+      p = p.substr(0, p.find(".ko"));
+      std::replace(p.begin(), p.end(), '-', '_');
+      return p;
+    };
+    for (const auto& e : fs::recursive_directory_iterator(kdir)) {
+      std::string rel = e.path().lexically_relative(kdir).string();
+      if (e.is_regular_file() && rel.find(".ko") != std::string::npos) {
+        files.insert(rel);
+        names.insert(name_of(rel));
+      }
+    }
+    ASSERT_GT(files.size(), 100u);
+    std::istringstream b(read_file(kdir / "modules.builtin"));
+    for (std::string line; std::getline(b, line);) builtin.insert(name_of(line));
+
+    std::set<std::string> in_dep;
+    std::istringstream dep(read_file(kdir / "modules.dep"));
+    for (std::string line; std::getline(dep, line);) {
+      std::istringstream words(line);
+      std::string module;
+      if (!(words >> module) || module.back() != ':') {
+        ADD_FAILURE() << "modules.dep: bad line '" << line << "'";
+        continue;
+      }
+      module.pop_back();
+      in_dep.insert(module);
+      for (std::string d; words >> d;)
+        EXPECT_TRUE(files.count(d)) << module << " needs " << d << ", not in the image";
+    }
+    for (const auto& f : files) EXPECT_TRUE(in_dep.count(f)) << f << " missing from modules.dep";
+
+    std::vector<std::string> argv = {"modinfo", "-0", "-F", "depends"};
+    for (const auto& f : files) argv.push_back((kdir / f).string());
+    auto r = run_tool(argv);
+    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(static_cast<size_t>(std::count(r.out.begin(), r.out.end(), '\0')), files.size());
+    std::istringstream out(r.out);
+    auto file = files.begin();
+    for (std::string deps; std::getline(out, deps, '\0'); ++file) {
+      std::istringstream each(deps);
+      for (std::string d; std::getline(each, d, ',');) {
+        if (d.empty()) continue;
+        EXPECT_TRUE(names.count(name_of(d)) || builtin.count(name_of(d)))
+            << *file << " depends on " << d << ", which is not in the image";
+      }
+    }
+
+    std::regex removed(R"re(\{"module": "([^"]+)", "needs": "([^"]+)"\})re");
+    for (std::sregex_iterator it(manifest.begin(), manifest.end(), removed), end; it != end; ++it) {
+      EXPECT_FALSE(files.count((*it)[1])) << (*it)[1] << " listed as removed but present";
+      EXPECT_FALSE(files.count((*it)[2])) << (*it)[2] << " listed as removed but present";
+    }
+  }
+
   fs::path scratch_;
 };
 
 TEST_F(ImageBuild, QemuX86_64) {
   fs::path out = build("qemu-x86_64");
+  ASSERT_FALSE(HasFailure()) << "the build failed: nothing to inspect";
   fs::path image = out / "qemu-x86_64.img";
   for (const char* f :
        {"qemu-x86_64.img", "qemu-x86_64.qcow2", "qemu-x86_64.img.zst", "manifest.json",
@@ -146,6 +267,13 @@ TEST_F(ImageBuild, QemuX86_64) {
   check_manifest_hashes(out, manifest);
   EXPECT_NE(manifest.find("\"name\": \"linux-image-6."), std::string::npos);
   EXPECT_NE(manifest.find("\"name\": \"util-linux\""), std::string::npos);
+  fs::path root = unpack_root(image, parts["2"]);
+  check_packages(root, manifest);
+  check_modules(root, manifest);
+  // The recipe omits physical-server drivers that other modules need (bnx2fc needs cnic under
+  // ethernet/broadcom): those go too, and the manifest says so.
+  EXPECT_NE(manifest.find("\"omitted_dependent_modules\": [\n    {\"module\": "),
+            std::string::npos);
 
   fs::path boot = scratch_ / "boot.img";
   extract(image, parts["1"].offset, parts["1"].size, boot);
@@ -169,6 +297,7 @@ TEST_F(ImageBuild, Reproducible) {
   fs::path first = build_dir() / "images/qemu-x86_64";
   ASSERT_TRUE(fs::exists(first / "manifest.json")) << "run ImageBuild.QemuX86_64 first";
   fs::path second = build("qemu-x86_64", scratch_ / "again");
+  ASSERT_FALSE(HasFailure()) << "the build failed: nothing to compare";
   for (const char* f : {"qemu-x86_64.img", "qemu-x86_64.qcow2", "qemu-x86_64.img.zst",
                         "manifest.json", "boot/initramfs.img"})
     EXPECT_EQ(sha256_file(first / f), sha256_file(second / f)) << f << " differs";
@@ -176,6 +305,7 @@ TEST_F(ImageBuild, Reproducible) {
 
 TEST_F(ImageBuild, QemuArm64) {
   fs::path out = build("qemu-arm64");
+  ASSERT_FALSE(HasFailure()) << "the build failed: nothing to inspect";
   fs::path image = out / "qemu-arm64.img";
   std::string manifest = read_file(out / "manifest.json");
   std::string dump;
@@ -183,6 +313,9 @@ TEST_F(ImageBuild, QemuArm64) {
   ASSERT_EQ(parts.size(), 4u) << dump;
   EXPECT_NE(dump.find("type=B921B045-1DF0-41C3-AF44-4C6F280D3FAE"), std::string::npos) << dump;
   check_verity(image, parts["2"], manifest);
+  fs::path root = unpack_root(image, parts["2"]);
+  check_packages(root, manifest);
+  check_modules(root, manifest);
   fs::path boot = scratch_ / "boot.img";
   extract(image, parts["1"].offset, parts["1"].size, boot);
   EXPECT_NE(mdir(boot, "/EFI/BOOT").find("BOOTAA64.EFI"), std::string::npos);
@@ -196,6 +329,7 @@ TEST_F(ImageBuild, QemuArm64) {
 
 TEST_F(ImageBuild, Rpi4) {
   fs::path out = build("rpi4");
+  ASSERT_FALSE(HasFailure()) << "the build failed: nothing to inspect";
   fs::path image = out / "rpi4.img";
   std::string manifest = read_file(out / "manifest.json");
   std::string dump;
@@ -207,6 +341,9 @@ TEST_F(ImageBuild, Rpi4) {
   EXPECT_NE(dump.find("type=c, bootable"), std::string::npos) << dump;
   ASSERT_EQ(parts.size(), 4u) << dump;
   check_verity(image, parts["2"], manifest);
+  fs::path root = unpack_root(image, parts["2"]);
+  check_packages(root, manifest);
+  check_modules(root, manifest);
 
   fs::path boot = scratch_ / "boot.img";
   extract(image, parts["1"].offset, parts["1"].size, boot);
