@@ -22,7 +22,11 @@ if(CAIRN_ARM64_SYSROOT)
   set(_arm64_flags "-isystem ${CAIRN_ARM64_SYSROOT}/usr/include -isystem ${CAIRN_ARM64_SYSROOT}/usr/include/aarch64-linux-gnu")
   set(CMAKE_C_FLAGS_INIT "${_arm64_flags}")
   set(CMAKE_CXX_FLAGS_INIT "${_arm64_flags}")
-  set(_arm64_ldflags "-L${CAIRN_ARM64_SYSROOT}/usr/lib/aarch64-linux-gnu -L${CAIRN_ARM64_SYSROOT}/lib/aarch64-linux-gnu")
+  # -rpath-link: the linker must find the libraries those libraries need (libgrpc++ ->
+  # libgrpc -> abseil, re2, c-ares, ...) in the sysroot too; they are never named with -l.
+  set(_arm64_libdirs ${CAIRN_ARM64_SYSROOT}/usr/lib/aarch64-linux-gnu ${CAIRN_ARM64_SYSROOT}/lib/aarch64-linux-gnu)
+  list(JOIN _arm64_libdirs ":" _arm64_rpath_link)
+  set(_arm64_ldflags "-L${CAIRN_ARM64_SYSROOT}/usr/lib/aarch64-linux-gnu -L${CAIRN_ARM64_SYSROOT}/lib/aarch64-linux-gnu -Wl,-rpath-link,${_arm64_rpath_link}")
   set(CMAKE_EXE_LINKER_FLAGS_INIT "${_arm64_ldflags}")
   set(CMAKE_SHARED_LINKER_FLAGS_INIT "${_arm64_ldflags}")
   set(ENV{PKG_CONFIG_LIBDIR} ${CAIRN_ARM64_SYSROOT}/usr/lib/aarch64-linux-gnu/pkgconfig:${CAIRN_ARM64_SYSROOT}/usr/share/pkgconfig)
@@ -30,6 +34,8 @@ if(CAIRN_ARM64_SYSROOT)
 else()
   set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig)
 endif()
+# Programs run on the build host: protoc and grpc_cpp_plugin are the host's (x86_64) ones
+# (datastore/proto/CMakeLists.txt checks their version against the sysroot's protobuf).
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
