@@ -18,21 +18,30 @@ namespace {
 constexpr size_t kColumns = 9;
 constexpr size_t kRowsPerInsert = 255 / kColumns;
 
-// "INSERT INTO kv (...) VALUES (?,...),(?,...)" for `rows` rows; the connection caches one
-// prepared statement per distinct row count (at most kRowsPerInsert of them).
-const std::string& insert_sql(size_t rows) {
+// "INSERT [OR FAIL] INTO kv (...) VALUES (?,...),(?,...)" for `rows` rows; the connection
+// caches one prepared statement per distinct form (at most 2 * kRowsPerInsert of them).
+// Inside BEGIN/COMMIT the OR FAIL form is used: a failing row stops the statement and
+// keeps the transaction open (the batch then rolls back as a whole), so SQLite needs no
+// statement journal. With the default ABORT, every multi-row statement inside a
+// transaction first copies each page it touches into a statement journal, which spills to
+// a temp file past 64 KiB: one more 4 KiB write per row, on dqlite's only thread.
+// A statement that is its own transaction (autocommit) must use the plain (ABORT) form:
+// in autocommit mode OR FAIL would commit the rows before the failing one.
+const std::string& insert_sql(size_t rows, bool or_fail) {
   static const std::vector<std::string> sql = [] {
-    std::vector<std::string> all(kRowsPerInsert + 1);
-    for (size_t n = 1; n <= kRowsPerInsert; ++n) {
-      std::string s =
-          "INSERT INTO kv (name, revision, created, deleted, create_revision, prev_revision,"
-          " version, lease, value) VALUES ";
-      for (size_t i = 0; i < n; ++i) s += i ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
-      all[n] = std::move(s);
+    std::vector<std::string> all(2 * (kRowsPerInsert + 1));
+    for (int fail = 0; fail < 2; ++fail) {
+      for (size_t n = 1; n <= kRowsPerInsert; ++n) {
+        std::string s = fail ? "INSERT OR FAIL INTO kv" : "INSERT INTO kv";
+        s += " (name, revision, created, deleted, create_revision, prev_revision, version,"
+             " lease, value) VALUES ";
+        for (size_t i = 0; i < n; ++i) s += i ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
+        all[size_t(fail) * (kRowsPerInsert + 1) + n] = std::move(s);
+      }
     }
     return all;
   }();
-  return sql.at(rows);
+  return sql.at(size_t(or_fail) * (kRowsPerInsert + 1) + rows);
 }
 
 struct PendingRow {
@@ -72,7 +81,7 @@ struct Batch {
     size_t i = 0;
     while (i < rows.size()) {
       size_t n = std::min(kRowsPerInsert, rows.size() - i);
-      Connection::Statement st{insert_sql(n), {}};
+      Connection::Statement st{insert_sql(n, true), {}};
       st.params.reserve(n * kColumns);
       for (size_t end = i + n; i < end; ++i) {
         auto& r = rows[i];
@@ -132,7 +141,13 @@ struct Batch {
     if (!began) {
       if (statements.empty()) return;
       if (statements.size() == 1) {
-        run_statements();  // one statement is its own transaction
+        // One statement is its own transaction; a row insert then takes the ABORT form.
+        auto& st = statements[0];
+        size_t n = st.params.size() / kColumns;
+        if (n >= 1 && n <= kRowsPerInsert && st.sql == insert_sql(n, true)) {
+          st.sql = insert_sql(n, false);
+        }
+        run_statements();
         return;
       }
       begin();
@@ -455,6 +470,9 @@ std::unique_ptr<Connection> Store::connect_writer() {
   // of a few hundred random keys dirties more pages than the default cache holds, so the
   // writer's connection never spills: its dirty pages stay in the page cache until COMMIT.
   conn->exec("PRAGMA cache_spill = OFF");
+  // Statement journals and temp b-trees (a compaction's DELETE, large sorts) stay in memory:
+  // SQLite's temp files are plain files under /var/tmp written by dqlite's only thread.
+  conn->exec("PRAGMA temp_store = MEMORY");
   return conn;
 }
 
