@@ -167,7 +167,11 @@ std::string omit_modules(BuildContext& ctx, const fs::path& kdir) {
   }
   for (const auto& dir : ctx.recipe.omit_modules) {
     std::error_code ec;
-    fs::remove_all(kdir / dir, ec);
+    // A typo (or a kernel that moved a driver) would silently keep what the recipe meant to
+    // leave out: say so.
+    if (fs::remove_all(kdir / dir, ec) == 0)
+      std::cerr << "cairn-image: warning: [kernel] omit-modules \"" << dir
+                << "\" matches nothing under lib/modules/" << ctx.kernel_version << "\n";
   }
   std::string dependents;
   for (const auto& [path, needs] : plan.dependents) {

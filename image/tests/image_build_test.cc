@@ -97,15 +97,21 @@ class ImageBuild : public ::testing::Test {
 
   void check_manifest_hashes(const fs::path& out, const std::string& manifest) {
     std::regex entry(R"re(\{"name": "([^"]+)", "size": (\d+), "sha256": "([0-9a-f]{64})"\})re");
-    int files = 0;
+    std::set<std::string> listed;
     for (std::sregex_iterator it(manifest.begin(), manifest.end(), entry), end; it != end; ++it) {
       fs::path f = out / (*it)[1].str();
       ASSERT_TRUE(fs::exists(f)) << f;
       EXPECT_EQ(fs::file_size(f), std::stoull((*it)[2])) << f;
       EXPECT_EQ(sha256_file(f), (*it)[3].str()) << f;
-      ++files;
+      listed.insert((*it)[1].str());
     }
-    EXPECT_GE(files, 5);
+    EXPECT_GE(listed.size(), 5u);
+    // Every artifact in the output directory is hashed (the manifest cannot hash itself).
+    std::set<std::string> present;
+    for (const auto& e : fs::recursive_directory_iterator(out))
+      if (e.is_regular_file() && e.path().filename() != "manifest.json")
+        present.insert(e.path().lexically_relative(out).string());
+    EXPECT_EQ(listed, present) << "manifest.json's files vs the output directory";
   }
 
   void check_data(const fs::path& image, const Part& data) {
@@ -316,6 +322,7 @@ TEST_F(ImageBuild, QemuArm64) {
   fs::path root = unpack_root(image, parts["2"]);
   check_packages(root, manifest);
   check_modules(root, manifest);
+  check_manifest_hashes(out, manifest);
   fs::path boot = scratch_ / "boot.img";
   extract(image, parts["1"].offset, parts["1"].size, boot);
   EXPECT_NE(mdir(boot, "/EFI/BOOT").find("BOOTAA64.EFI"), std::string::npos);
@@ -344,6 +351,7 @@ TEST_F(ImageBuild, Rpi4) {
   fs::path root = unpack_root(image, parts["2"]);
   check_packages(root, manifest);
   check_modules(root, manifest);
+  check_manifest_hashes(out, manifest);
 
   fs::path boot = scratch_ / "boot.img";
   extract(image, parts["1"].offset, parts["1"].size, boot);
