@@ -6,7 +6,9 @@
 # written onto a copy's data partition with debugfs (no mounts): selftest.sh under /var and its
 # service file in the /etc overlay's upper directory, as an operator's change to /etc would be.
 #   1. boots to "node ready" with PID 1 = cairn-init (stage 2, exec'ed by stage 1 from the
-#      initramfs), root on dm-verity + erofs read-only (a write is refused), /var on the data
+#      initramfs), the recipe's cairn-datastore ready on its first start (its READY=1 in
+#      cairn-init's timeline, no restart),
+#      root on dm-verity + erofs read-only (a write is refused), /var on the data
 #      partition, /etc writable, /boot mounted; the node.toml the test puts on the boot
 #      partition (as a user would after flashing) sets the hostname; powers off cleanly on
 #      system_powerdown with every file system unmounted or read-only (no "still writable").
@@ -63,7 +65,7 @@ boot_image() {  # boot_image LOG IMAGE -> exit status of cairn-image boot
   local status=0
   "$build/bin/cairn-image" boot "$2" --arch "$arch" --batch --timeout 900 --memory 1024 \
     --console-log "$1" >"$1.out" 2>&1 || status=$?
-  grep -aE 'selftest:|cairn-stage1: (FAILED|switching)|cairn-init: node|cairn-image boot:|verity|still writable' "$1.out" |
+  grep -aE 'selftest:|cairn-stage1: (FAILED|switching)|cairn-init: (node|timeline datastore|datastore: .*-> (backoff|failed))|cairn-image boot:|verity|still writable' "$1.out" |
     sed "s/^/  [$(basename "$1")] /" || true
   return $status
 }
@@ -73,6 +75,18 @@ echo "== boot 1"
 boot_image "$work/boot1.log" "$image" || fail "boot 1: cairn-image boot failed"
 log=$work/boot1.log
 expect "$log" 'cairn-init: node ready in [0-9]+ ms' "the node did not report ready"
+# Every qemu recipe enables the datastore (services/datastore.toml, ready.type = notify): the
+# timeline line says it sent READY=1 (a service that is invalid, e.g. whose binary is missing,
+# would not hold "node ready" back, so that line alone does not prove it).
+expect "$log" 'cairn-init: timeline datastore started [0-9]+ ms, ready [0-9]+ ms' \
+  "cairn-datastore did not become ready"
+# ... on its first start: not after a crash or a ready timeout and a restart.
+no_restart() {
+  if grep -aE 'cairn-init: datastore: .*-> (backoff|failed)' "$1"; then
+    fail "cairn-datastore was restarted in $(basename "$1") (lines above)"
+  fi
+}
+no_restart "$log"
 expect "$log" '(^|# )selftest: done=1' "the selftest did not run"
 expect "$log" '(^|# )selftest: pid1_exe=/usr/sbin/cairn-init' "PID 1 is not the root's /usr/sbin/cairn-init"
 expect "$log" '(^|# )selftest: root_mount=/dev/mapper/cairn-root,erofs,ro' "root is not verity + erofs + ro"
@@ -90,6 +104,10 @@ if grep -a 'still writable' "$log"; then fail "a file system was still writable 
 echo "== boot 2"
 boot_image "$work/boot2.log" "$image" || fail "boot 2: cairn-image boot failed"
 expect "$work/boot2.log" '(^|# )selftest: previous_boots=1' "what boot 1 wrote to /var is gone"
+# Second start on the storage directory the first boot made (an existing dqlite node).
+expect "$work/boot2.log" 'cairn-init: timeline datastore started [0-9]+ ms, ready [0-9]+ ms' \
+  "cairn-datastore did not become ready on its existing storage"
+no_restart "$work/boot2.log"
 if grep -a 'still writable' "$work/boot2.log"; then fail "a file system was still writable at poweroff"; fi
 
 # arm64 under TCG is slow; the verity check is the same code on both and runs on x86_64.

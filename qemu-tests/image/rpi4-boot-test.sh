@@ -10,7 +10,9 @@
 # Asserted:
 #   - stage 1 from the image's initramfs finds the SD card's partitions by the PARTUUIDs in
 #     cmdline.txt, sets up dm-verity and switches to the real root;
-#   - stage 2 is the root's cairn-init (PID 1) and it reports the node ready;
+#   - stage 2 is the root's cairn-init (PID 1) and it reports the node ready, with the
+#     recipe's cairn-datastore ready (READY=1, in cairn-init's timeline) on the 1 GiB machine,
+#     on its first start (no restart after a crash or a ready timeout);
 #   - no stage 1 failure, no kernel panic.
 # raspi3b cannot power off: QEMU is stopped once the node is ready.
 #
@@ -74,7 +76,7 @@ kill "$qemu_pid" 2>/dev/null || true
 wait "$qemu_pid" 2>/dev/null || true
 qemu_pid=
 for u in 0 1; do
-  grep -aE 'cairn-stage1|cairn-init|Kernel panic|Machine model' "$work/uart$u.log" | sed "s/^/  [uart$u] /" || true
+  grep -aE 'cairn-stage1|cairn-init|Kernel panic|Machine model|Out of memory' "$work/uart$u.log" | sed "s/^/  [uart$u] /" || true
 done
 if [ $result != ready ]; then
   tail -n 40 "$work/uart0.log" >&2; cat "$work/qemu.log" >&2
@@ -86,4 +88,8 @@ expect 'cairn-stage1: dm-verity: ' "stage 1 did not set up dm-verity"
 expect "cairn-stage1: data partition grown to" "the data partition was not grown to the SD card's end"
 expect 'cairn-stage1: switching to /usr/sbin/cairn-init' "stage 1 did not switch to the root's cairn-init"
 expect 'cairn-init: node ready in [0-9]+ ms' "stage 2 (cairn-init) did not report ready"
-echo "PASS: rpi4 image boot files on raspi3b reached stage 2 (cairn-init: node ready)"
+expect 'cairn-init: timeline datastore started [0-9]+ ms, ready [0-9]+ ms' "cairn-datastore did not become ready"
+if both | grep -aE 'cairn-init: datastore: .*-> (backoff|failed)'; then
+  fail "cairn-datastore was restarted (a crash or its ready timeout) before it was ready"
+fi
+echo "PASS: rpi4 image boot files on raspi3b reached stage 2 (cairn-init: node ready, datastore ready)"
