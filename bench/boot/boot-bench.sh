@@ -29,6 +29,8 @@ cache=${CAIRN_QEMU_CACHE:-$build/qemu-cache}
 work=$(mktemp -d "${TMPDIR:-/tmp}/boot-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail() { echo "boot-bench: $*" >&2; exit 1; }
+# TCG time slices follow the host's load: the table says what it was (1/5/15-minute averages).
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- cairn: the recipe's image --------------------------------------------------------------
 images=${CAIRN_IMAGES:-$build/images}
@@ -135,5 +137,6 @@ echo "Boot to all services ready, x86_64 QEMU TCG, same kernel and stage 1 (the 
 printf '%-8s | %-14s | %-18s | %-15s | %s\n' "PID 1" "median (guest)" "spread (min-max)" "median QEMU wall" "rounds (guest ms)"
 printf '%-8s | %11s ms | %15s ms | %12s ms | %s\n' "cairn" "$mc" "$(spread "${cg[@]}")" "$mcw" "${cg[*]}"
 printf '%-8s | %11s ms | %15s ms | %12s ms | %s\n' "systemd" "$ms" "$(spread "${sg[@]}")" "$msw" "${sg[*]}"
+echo "host load average (1/5/15 min): $load_start at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
 echo "systemd / cairn (medians): $(echo "scale=2; $ms / $mc" | bc)x (target >= 3x);" \
   "worst cairn vs best systemd: $(echo "scale=2; $(spread "${sg[@]}" | cut -d- -f1) / $(spread "${cg[@]}" | cut -d- -f2)" | bc)x"
