@@ -308,7 +308,7 @@ void Services::register_with(grpc::ServerBuilder& builder) {
 
 void configure_builder(grpc::ServerBuilder& builder) {
   // Debian builds abseil without NDEBUG, so every absl::Mutex gRPC locks feeds a global
-  // lock-order graph (GraphCycles, under one global lock) for deadlock detection: ~3% of
+  // lock-order graph (GraphCycles, under one global lock) for deadlock detection: ~2% of
   // the CPU under `check perf --load=l` and a point of contention between gRPC's threads.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   builder.SetMaxReceiveMessageSize(int(1.5 * 1024 * 1024) + 512 * 1024);

@@ -25,7 +25,8 @@ class Services {
 };
 
 // Server arguments etcd clients need: message sizes as etcd's defaults, and permissive
-// keepalive enforcement (etcdctl pings every 2 s).
+// keepalive enforcement (etcdctl pings every 2 s). Also turns off abseil's debug-mode mutex
+// deadlock detection for the whole process (a global lock-order graph gRPC's mutexes feed).
 void configure_builder(grpc::ServerBuilder& builder);
 
 }  // namespace cairn::datastore::api
