@@ -261,6 +261,43 @@ TEST_F(StoreTest, CommitLargerThanThePageCacheSucceeds) {
   EXPECT_EQ(store->revision(), 3);
 }
 
+// A batch's rows go out as prepared INSERTs of at most 28 rows: a request whose rows span
+// several statements, with a read in between that must see the rows before it (flush).
+TEST_F(StoreTest, RowsSpanningSeveralStatementsAreVisibleToReadsInTheBatch) {
+  size_t seen = 0;
+  write([&](WriteTxn& t) {
+    for (int i = 0; i < 29; ++i) t.put("s/a" + std::to_string(i), "v" + std::to_string(i), 0);
+    seen = t.range(RangeQuery{{"s/", "s0"}, t.revision(), 0, false}).size();
+    for (int i = 0; i < 30; ++i) t.put("s/b" + std::to_string(i), "w", 0);
+  });
+  EXPECT_EQ(seen, 29u);
+  auto kvs = range({"s/", "s0"});
+  ASSERT_EQ(kvs.size(), 59u);
+  EXPECT_EQ(kvs[0].key, "s/a0");
+  EXPECT_EQ(kvs[0].value, "v0");
+  EXPECT_EQ(store->revision(), 2);
+}
+
+// A request that fails after writing fails its whole batch: none of the batch's rows
+// (already sent in several statements inside the batch's transaction) may be committed.
+TEST_F(StoreTest, FailureAfterWritingCommitsNoRowOfTheBatch) {
+  write([](WriteTxn& t) { t.put("keep", "1", 0); });
+  EXPECT_THROW(write([](WriteTxn& t) {
+                 for (int i = 0; i < 60; ++i) t.put("lost/" + std::to_string(i), "v", 0);
+                 // The read sends the rows inside the batch's transaction first.
+                 if (t.range(RangeQuery{{"lost/", "lost0"}, t.revision(), 0, false}).size() == 60) {
+                   throw std::runtime_error("fails after writing");
+                 }
+               }),
+               std::exception);
+  EXPECT_TRUE(range({"lost/", "lost0"}).empty());
+  EXPECT_EQ(store->revision(), 2);
+  write([](WriteTxn& t) { t.put("after", "1", 0); });
+  EXPECT_EQ(store->revision(), 3);
+  EXPECT_EQ(range({"after", ""}).size(), 1u);
+  EXPECT_EQ(range({"keep", ""}).size(), 1u);
+}
+
 TEST_F(StoreTest, CompletionsRunOffTheWriterInCommitOrder) {
   constexpr int kRequests = 200;
   std::mutex order_mu;
