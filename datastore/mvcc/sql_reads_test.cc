@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
 #include <map>
 #include <random>
 
+#include "datastore/mvcc/commit_and_wait.h"
 #include "datastore/mvcc/store.h"
 #include "datastore/testing/temp_node.h"
 
@@ -29,17 +29,7 @@ class SqlReadsTest : public ::testing::Test {
     o.client = node.client_options();
     store = Store::open(o);
   }
-  void write(const std::function<void(WriteTxn&)>& fn) {
-    std::promise<void> p;
-    store->submit(fn, [&](std::exception_ptr e) {
-      if (e) {
-        p.set_exception(e);
-      } else {
-        p.set_value();
-      }
-    });
-    p.get_future().get();
-  }
+  void write(const std::function<void(WriteTxn&)>& fn) { commit_and_wait(*store, fn); }
 
   // A reproducible history over 40 keys: puts (some with a lease), deletes, re-creations,
   // several keys per request, and a compaction halfway. Returns the model of live keys.

@@ -9,6 +9,7 @@
 #include <future>
 #include <thread>
 
+#include "datastore/mvcc/commit_and_wait.h"
 #include "datastore/mvcc/sql_reads.h"
 #include "datastore/testing/temp_node.h"
 
@@ -28,17 +29,7 @@ class StoreTest : public ::testing::Test {
     });
   }
   // Runs one request on the writer and waits for its commit.
-  void write(const std::function<void(WriteTxn&)>& fn) {
-    std::promise<void> p;
-    store->submit(fn, [&](std::exception_ptr e) {
-      if (e) {
-        p.set_exception(e);
-      } else {
-        p.set_value();
-      }
-    });
-    p.get_future().get();
-  }
+  void write(const std::function<void(WriteTxn&)>& fn) { commit_and_wait(*store, fn); }
   std::vector<KeyValue> range(const KeyRange& r, int64_t rev = 0) {
     return store->readers().with([&](Connection& c) {
       return range_at(c, RangeQuery{r, rev ? rev : store->revision(), 0, false});
