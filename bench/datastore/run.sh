@@ -13,6 +13,7 @@
 #     snapshot + log; the start-up time is reported) and VmRSS/VmHWM again after SETTLE s.
 # Both servers listen on TCP loopback without TLS. Prints one markdown table on stdout
 # (details and load averages on stderr). ONLY=m,l,watch,rss,rss_restart runs a subset.
+# DATASTORE_ARGS adds flags to cairn-datastore's command line (e.g. --snapshot-threshold N).
 set -euo pipefail
 build=$(cd "${1:?usage: bench/datastore/run.sh BUILD_DIR}" && pwd)
 only=${ONLY:-m,l,watch,rss}
@@ -53,7 +54,7 @@ start_server() {
   t0=$(date +%s.%N)
   case $name in
     cairn)
-      "$ds_bin" --storage-dir "$data" --listen "tcp://127.0.0.1:$port" >>"$work/$name.log" 2>&1 &
+      "$ds_bin" --storage-dir "$data" --listen "tcp://127.0.0.1:$port" ${DATASTORE_ARGS:-} >>"$work/$name.log" 2>&1 &
       ;;
     etcd)
       peer=$(free_port)
