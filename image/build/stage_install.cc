@@ -213,7 +213,6 @@ void finish_tree(BuildContext& ctx) {
 
 }  // namespace
 
-// Sets every mtime/atime under `root` (symlinks themselves included) to `epoch`.
 void prune_paths(const fs::path& root, const std::vector<std::string>& patterns) {
   for (const auto& pattern : patterns) {
     std::string full = (root / fs::path(pattern).relative_path()).string();
@@ -232,6 +231,7 @@ void prune_paths(const fs::path& root, const std::vector<std::string>& patterns)
   }
 }
 
+// Sets every mtime/atime under `root` (symlinks themselves included) to `epoch`.
 void normalize_times(const fs::path& root, int64_t epoch) {
   struct timespec times[2] = {{epoch, 0}, {epoch, 0}};
   auto touch = [&](const fs::path& p) {

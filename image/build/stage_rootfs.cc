@@ -29,6 +29,7 @@
 #include "image/build/pipeline.h"
 #include "image/initramfs/module_prune.h"
 #include "image/util/process.h"
+#include "image/util/read_text.h"
 #include "image/util/sha256.h"
 
 namespace cairn::image {
@@ -121,14 +122,6 @@ void make_rootfs_tar(BuildContext& ctx, const std::vector<std::string>& packages
     throw;
   }
   fs::rename(partial, tar);
-}
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(file.string() + ": cannot read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // The image's package list: the tree's dpkg status database, also written as

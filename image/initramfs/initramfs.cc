@@ -10,19 +10,11 @@
 #include "image/initramfs/filter_process.h"
 #include "image/initramfs/modinfo.h"
 #include "image/initramfs/module_index.h"
+#include "image/util/read_text.h"
 
 namespace cairn::image {
 namespace fs = std::filesystem;
 namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path.string() + ": cannot read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(path.string() + ": read error");
-  return s.str();
-}
 
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
@@ -32,7 +24,7 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 // The module's bytes as the kernel's finit_module accepts them everywhere: uncompressed
 // (a kernel without CONFIG_MODULE_DECOMPRESS cannot load .ko.xz/.ko.zst itself).
 std::string module_bytes(const fs::path& file) {
-  std::string data = read_file(file);
+  std::string data = read_text(file);
   const std::string name = file.filename().string();
   if (ends_with(name, ".ko.xz")) return run_filter({"xz", "-dc"}, data);
   if (ends_with(name, ".ko.zst")) return run_filter({"zstd", "-dcq"}, data);
@@ -72,7 +64,7 @@ ModuleIndex load_index(const fs::path& dir) {
   ModuleIndex index;
   auto add_if = [&](const char* name, auto method) {
     const fs::path p = dir / name;
-    if (fs::exists(p)) (index.*method)(read_file(p), p.string());
+    if (fs::exists(p)) (index.*method)(read_text(p), p.string());
   };
   add_if("modules.builtin", &ModuleIndex::add_modules_builtin);
   if (fs::exists(dir / "modules.dep")) {
@@ -96,7 +88,7 @@ ModuleIndex load_index(const fs::path& dir) {
   if (ec) throw std::runtime_error(dir.string() + ": " + ec.message());
   std::sort(paths.begin(), paths.end());
   for (const auto& rel : paths) {
-    std::string bytes = ends_with(rel, ".ko") ? read_file(dir / rel) : module_bytes(dir / rel);
+    std::string bytes = ends_with(rel, ".ko") ? read_text(dir / rel) : module_bytes(dir / rel);
     index.add_module_info(rel, read_modinfo(bytes, (dir / rel).string()));
   }
   return index;
@@ -132,7 +124,7 @@ InitramfsResult build_initramfs(const InitramfsRequest& request) {
   }
   InitramfsResult result;
   CpioArchive archive;
-  archive.add_file("/init", 0755, read_file(request.init_binary));
+  archive.add_file("/init", 0755, read_text(request.init_binary));
   archive.add_file("/etc/initrd-release", 0644,
                    "NAME=\"cairn initramfs\"\nID=cairn\nVARIANT_ID=initrd\n");
   for (const char* dir : {"/dev", "/proc", "/sys", "/run", "/sysroot", "/tmp"}) {
@@ -166,7 +158,7 @@ InitramfsResult build_initramfs(const InitramfsRequest& request) {
       throw std::runtime_error(extra.source.string() + ": extra initramfs file not found");
     }
     try {
-      archive.add_file(extra.destination, extra.mode, read_file(extra.source));
+      archive.add_file(extra.destination, extra.mode, read_text(extra.source));
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(extra.source.string() + ": " + e.what());
     }

@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <stdexcept>
+#include <string>
 
 #include "image/util/process.h"
+#include "image/util/read_text.h"
 #include "image/util/sha256.h"
 
 namespace cairn::image {
@@ -50,6 +54,19 @@ TEST(Process, MissingToolIsAClearError) {
 
 TEST(Process, QuoteCommand) {
   EXPECT_EQ(quote_command({"a", "b c", "it's"}), "a 'b c' 'it'\\''s'");
+}
+
+TEST(ReadText, ReturnsTheBytesAndNamesAMissingFile) {
+  auto file = std::filesystem::temp_directory_path() / "cairn-read-text-test";
+  std::ofstream(file, std::ios::binary) << std::string("a\0b\n", 4);
+  EXPECT_EQ(read_text(file), std::string("a\0b\n", 4));
+  std::filesystem::remove(file);
+  try {
+    read_text(file);
+    FAIL() << "no error for a missing file";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), file.string() + ": cannot read");
+  }
 }
 
 }  // namespace
