@@ -77,11 +77,12 @@ struct Batch {
   bool began = false;
   std::vector<Event> events;
 
-  void seal_rows() {
+  // `in_transaction`: the statements will run inside BEGIN/COMMIT (the OR FAIL form).
+  void seal_rows(bool in_transaction = true) {
     size_t i = 0;
     while (i < rows.size()) {
       size_t n = std::min(kRowsPerInsert, rows.size() - i);
-      Connection::Statement st{insert_sql(n, true), {}};
+      Connection::Statement st{insert_sql(n, in_transaction), {}};
       st.params.reserve(n * kColumns);
       for (size_t end = i + n; i < end; ++i) {
         auto& r = rows[i];
@@ -137,17 +138,14 @@ struct Batch {
   }
 
   void commit() {
-    seal_rows();
+    // Rows that fit one INSERT, with nothing else pending, are one statement that is its
+    // own transaction (autocommit): they take the ABORT form.
+    bool rows_alone = !began && statements.empty() && rows.size() <= kRowsPerInsert;
+    seal_rows(!rows_alone);
     if (!began) {
       if (statements.empty()) return;
       if (statements.size() == 1) {
-        // One statement is its own transaction; a row insert then takes the ABORT form.
-        auto& st = statements[0];
-        size_t n = st.params.size() / kColumns;
-        if (n >= 1 && n <= kRowsPerInsert && st.sql == insert_sql(n, true)) {
-          st.sql = insert_sql(n, false);
-        }
-        run_statements();
+        run_statements();  // one statement is its own transaction
         return;
       }
       begin();
