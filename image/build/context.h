@@ -4,10 +4,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "image/build/dpkg_status.h"
+#include "image/cache/cache_limits.h"
+#include "image/cache/cache_lock.h"
 #include "image/layout/disk_layout.h"
 #include "image/recipe/recipe.h"
 
@@ -21,6 +25,9 @@ struct BuildOptions {
   std::vector<OutputFormat> formats;  // non-empty: overrides the recipe's [image] formats
   bool keep_work = false;             // leave the work directory for debugging
   bool verbose = false;               // pass tools' stderr through
+  // Evict from cache_dir down to these after a successful build (image/cache/cache_prune.h);
+  // unset: no eviction (tests of the pipeline itself).
+  std::optional<CacheLimits> cache_limits;
 };
 
 // A file in the output directory, for the manifest.
@@ -40,6 +47,10 @@ struct BuildContext {
   std::filesystem::path work;     // scratch directory beside the output (deleted at the end)
   std::filesystem::path staging;  // becomes options.out_dir on success
   std::filesystem::path rootfs;   // the image's root directory tree (work/rootfs)
+
+  // Shared locks on the cache entries this build uses (image/cache/cache_lock.h): held until
+  // the build ends so no eviction removes them meanwhile.
+  std::vector<std::unique_ptr<CacheLock>> cache_locks;
 
   // rootfs stage
   std::string rootfs_cache_key;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "image/cache/cache_prune.h"
 #include "image/util/process.h"
 
 namespace cairn::image {
@@ -45,6 +46,34 @@ void remove_quietly(const fs::path& p) {
   if (p.empty()) return;
   std::error_code ec;
   fs::remove_all(p, ec);
+}
+
+// After a successful build (its own cache entries still locked, so they stay): evict down to
+// the configured bounds. Never fails the build: a cache that cannot be pruned is a warning.
+void enforce_cache_limits(const BuildOptions& options) {
+  if (!options.cache_limits || options.cache_dir.empty()) return;
+  try {
+    auto fs = make_real_cache_fs();
+    PruneRequest request;
+    request.limits = *options.cache_limits;
+    PruneReport report = prune_cache(*fs, options.cache_dir, request);
+    if (!report.evicted.empty() || !report.errors.empty())
+      std::fprintf(stderr, "cairn-image: cache %s: evicted %zu entries, %s -> %s\n",
+                   options.cache_dir.c_str(), report.evicted.size(),
+                   format_bytes(report.bytes_before).c_str(),
+                   format_bytes(report.bytes_after).c_str());
+    for (const auto& error : report.errors)
+      std::fprintf(stderr, "cairn-image: warning: cache: %s\n", error.c_str());
+    if (request.limits.max_bytes && report.bytes_after > request.limits.max_bytes)
+      std::fprintf(stderr,
+                   "cairn-image: warning: cache %s is %s, over its %s limit: the rest is in use "
+                   "by running builds\n",
+                   options.cache_dir.c_str(), format_bytes(report.bytes_after).c_str(),
+                   format_bytes(request.limits.max_bytes).c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cairn-image: warning: cache %s not pruned: %s\n",
+                 options.cache_dir.c_str(), e.what());
+  }
 }
 
 std::string seconds(std::chrono::steady_clock::duration d) {
@@ -131,6 +160,7 @@ int run_build(const BuildOptions& options, const std::vector<Stage>& stages) {
   }
   std::fprintf(stderr, "cairn-image: built %s in %s\n", out.c_str(),
                seconds(std::chrono::steady_clock::now() - started).c_str());
+  enforce_cache_limits(options);
   return 0;
 }
 

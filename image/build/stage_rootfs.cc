@@ -13,6 +13,11 @@
 //   rootfs/...-tree-<key>.tar       that tree with the kernel taken out and [kernel]
 //                                   omit-modules applied (with the modules that need them;
 //                                   depmod re-run): a rebuild starts here
+//   rootfs/<entry>.meta             beside each tar: its format, recipe and .debs
+//                                   (image/cache/cache_meta.h), for `cairn-image cache`
+// The build holds a shared lock on each tar it uses (and on debs/<dir> while apt reads it)
+// and touches it on a hit, so eviction (image/cache/cache_prune.h) never removes them under
+// it and goes least recently used first.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +32,9 @@
 #include "image/build/archive_index.h"
 #include "image/build/dpkg_status.h"
 #include "image/build/pipeline.h"
+#include "image/cache/cache_lock.h"
+#include "image/cache/cache_meta.h"
+#include "image/cache/cache_prune.h"
 #include "image/initramfs/module_prune.h"
 #include "image/util/process.h"
 #include "image/util/read_text.h"
@@ -36,9 +44,10 @@ namespace cairn::image {
 namespace fs = std::filesystem;
 namespace {
 
-// Bumped when the way the cached tree is made changes, so stale trees are not reused (v2: the
-// tree has a dpkg status database of what apt resolved; modules that need omitted ones go too).
-constexpr const char* kRootfsFormat = "cairn-rootfs-v2";
+// Bumped (image/cache/cache_prune.h) when the way the cached tree is made changes, so stale
+// trees are not reused (v2: the tree has a dpkg status database of what apt resolved; modules
+// that need omitted ones go too). Entries of an older format are evicted first.
+constexpr const char* kRootfsFormat = kRootfsCacheFormat;
 
 std::vector<std::string> package_set(const Recipe& r) {
   std::set<std::string> set(r.packages.begin(), r.packages.end());
@@ -79,7 +88,8 @@ void make_rootfs_tar(BuildContext& ctx, const std::vector<std::string>& packages
                      const fs::path& tar) {
   const Recipe& r = ctx.recipe;
   fs::path debs = ctx.options.cache_dir / "debs" / (r.suite + "-" + debian_arch(r.arch));
-  fs::create_directories(debs);
+  // apt reads every cached .deb: no eviction removes one meanwhile.
+  auto debs_lock = lock_shared_dir(debs);
   std::string q = shell_quote(debs.string());
   fs::path partial = tar;
   partial += ".partial-" + std::to_string(getpid());
@@ -239,6 +249,40 @@ void store(const fs::path& dir, const fs::path& tar) {
   }
 }
 
+// Writes `tar`'s .meta (what `cairn-image cache` reads): format, kind, recipe and the .debs of
+// the package set, so eviction keeps those .debs while the entry lives. Entries made before
+// .meta files existed get one on their first hit (a hit proves their key, hence their format,
+// is current).
+void write_meta(BuildContext& ctx, const fs::path& tar, CacheKind kind) {
+  fs::path meta_file = tar;
+  meta_file.replace_extension(".meta");
+  if (fs::exists(meta_file) || !fs::exists(tar)) return;
+  CacheEntryMeta meta;
+  meta.format = kRootfsFormat;
+  meta.kind = kind;
+  meta.recipe = ctx.recipe.name;
+  meta.debs_dir = ctx.recipe.suite + "-" + debian_arch(ctx.recipe.arch);
+  for (const auto& p : ctx.packages)
+    meta.debs.push_back(deb_file_name(p.name, p.version, p.architecture));
+  fs::path partial = meta_file;
+  partial += ".partial-" + std::to_string(getpid());
+  std::ofstream(partial, std::ios::binary) << format_cache_meta(meta);
+  std::error_code ec;
+  fs::rename(partial, meta_file, ec);
+  if (ec) fs::remove(partial, ec);
+}
+
+// Removes a superseded cache file unless a concurrent build still uses it (then eviction
+// takes it later: it is never hit again).
+void remove_unless_in_use(const fs::path& tar) {
+  auto lock = try_lock_exclusive(tar);
+  if (!lock) return;
+  std::error_code ec;
+  fs::remove(tar, ec);
+  fs::path meta = tar;
+  fs::remove(meta.replace_extension(".meta"), ec);
+}
+
 }  // namespace
 
 void stage_rootfs(BuildContext& ctx) {
@@ -288,11 +332,23 @@ void stage_rootfs(BuildContext& ctx) {
   fs::path tree_tar = cache / (prefix + "tree-" + ctx.rootfs_cache_key + ".tar");
   fs::path stash = ctx.rootfs / ".cairn-kernel";
 
-  ctx.rootfs_from_cache = fs::exists(tree_tar);
+  // Held until the build ends: what this build uses stays in the cache.
+  auto tree_lock = lock_shared_if_exists(tree_tar);
+  ctx.rootfs_from_cache = tree_lock != nullptr;
+  bool made_base = false;
   if (ctx.rootfs_from_cache) {
+    touch_last_use(tree_tar);
+    ctx.cache_locks.push_back(std::move(tree_lock));
     extract(tree_tar, ctx.rootfs);
   } else {
-    if (!fs::exists(base_tar)) make_rootfs_tar(ctx, packages, base_tar);
+    auto base_lock = lock_shared_if_exists(base_tar);
+    if (!base_lock) {
+      make_rootfs_tar(ctx, packages, base_tar);
+      base_lock = lock_shared_if_exists(base_tar);
+      made_base = true;
+    }
+    touch_last_use(base_tar);
+    if (base_lock) ctx.cache_locks.push_back(std::move(base_lock));
     extract(base_tar, ctx.rootfs);
     std::string dependents = take_kernel(ctx);
     fs::create_directories(stash);
@@ -300,14 +356,14 @@ void stage_rootfs(BuildContext& ctx) {
     fs::rename(ctx.kernel_image, stash / "vmlinuz");
     std::ofstream(stash / "version") << ctx.kernel_version << "\n";
     store(ctx.rootfs, tree_tar);
+    if (auto lock = lock_shared_if_exists(tree_tar)) ctx.cache_locks.push_back(std::move(lock));
   }
   if (previous_index != index_hash) {
     // The archive moved on: this set replaces the previous resolve (its trees are stale).
     std::ofstream(current) << index_hash << "\n";
     if (!previous_index.empty()) {
-      std::error_code ec;
-      fs::remove(base_tar_for(previous_index), ec);
-      fs::remove(cache / (prefix + "tree-" + tree_key_for(previous_index) + ".tar"), ec);
+      remove_unless_in_use(base_tar_for(previous_index));
+      remove_unless_in_use(cache / (prefix + "tree-" + tree_key_for(previous_index) + ".tar"));
     }
   }
   ctx.kernel_image = ctx.work / "vmlinuz";
@@ -324,6 +380,14 @@ void stage_rootfs(BuildContext& ctx) {
   if (ctx.kernel_version.empty())
     throw std::runtime_error(tree_tar.string() + ": no kernel version");
   ctx.packages = read_packages(ctx.rootfs);
+  write_meta(ctx, tree_tar, CacheKind::kRootfsTree);
+  if (!ctx.rootfs_from_cache) write_meta(ctx, base_tar, CacheKind::kRootfs);
+  if (made_base) {
+    // The .debs this set was resolved from were just used: their last use is now.
+    fs::path debs = ctx.options.cache_dir / "debs" / (r.suite + "-" + debian_arch(r.arch));
+    for (const auto& p : ctx.packages)
+      touch_last_use(debs / deb_file_name(p.name, p.version, p.architecture));
+  }
 }
 
 }  // namespace cairn::image

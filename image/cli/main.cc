@@ -3,6 +3,7 @@
 //   cairn-image build RECIPE [--out DIR] [--bin-dir DIR] [--cache DIR] [--formats LIST]
 //                     [--keep-work] [--verbose]
 //   cairn-image boot IMAGE [--batch --timeout S ...]     (image/boot)
+//   cairn-image cache info|prune|clean [--cache DIR] ...  (cache_command.h)
 // Defaults (docs/image.md): --out <build>/images/<name>, --bin-dir <build>/bin for x86_64 and
 // <build>/arm64/bin for arm64 (where <build> holds this binary's bin/), --cache
 // $CAIRN_IMAGE_CACHE or /var/cache/cairn-image.
@@ -16,6 +17,8 @@
 
 #include "common/diagnostic.h"
 #include "image/build/pipeline.h"
+#include "image/cache/cache_limits.h"
+#include "image/cli/cache_command.h"
 #include "image/recipe/recipe.h"
 #ifdef CAIRN_IMAGE_HAVE_BOOT
 #include "image/boot/boot.h"
@@ -30,7 +33,9 @@ constexpr const char* kUsage =
     "usage: cairn-image validate RECIPE...\n"
     "       cairn-image build RECIPE [--out DIR] [--bin-dir DIR] [--cache DIR]\n"
     "                         [--formats raw,qcow2,sd-zst] [--keep-work] [--verbose]\n"
-    "       cairn-image boot IMAGE [--arch A] [--batch] [--timeout S] [...]\n";
+    "       cairn-image boot IMAGE [--arch A] [--batch] [--timeout S] [...]\n"
+    "       cairn-image cache info|prune|clean [--cache DIR] [--max-size SIZE] [--max-age DAYS]\n"
+    "                         [--dry-run]\n";
 
 fs::path self_dir() {
   std::error_code ec;
@@ -126,9 +131,13 @@ int build(const std::vector<std::string>& args) {
     bool arm64 = parsed && parsed->arch == Arch::kArm64;
     options.bin_dir = arm64 ? build_dir / "arm64/bin" : self_dir();
   }
-  if (options.cache_dir.empty()) {
-    const char* env = std::getenv("CAIRN_IMAGE_CACHE");
-    options.cache_dir = env && *env ? env : "/var/cache/cairn-image";
+  if (options.cache_dir.empty()) options.cache_dir = default_cache_dir();
+  // The bounds the build evicts down to when it is done (checked before it starts).
+  try {
+    options.cache_limits = cache_limits_from_env();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cairn-image build: %s\n", e.what());
+    return 2;
   }
   return run_build(options, build_stages());
 }
@@ -145,6 +154,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "validate") return validate(args);
   if (command == "build") return build(args);
+  if (command == "cache") return cache_main(args);
   if (command == "boot") {
 #ifdef CAIRN_IMAGE_HAVE_BOOT
     return boot_main(args);
