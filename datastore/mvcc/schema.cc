@@ -11,16 +11,10 @@ const char* const kCreateSql =
     "CREATE TABLE IF NOT EXISTS kv ("
     " id INTEGER PRIMARY KEY,"
     " name BLOB NOT NULL,"
-    " revision INTEGER NOT NULL,"
-    " created INTEGER NOT NULL,"
-    " deleted INTEGER NOT NULL,"
     " create_revision INTEGER NOT NULL,"
-    " prev_revision INTEGER NOT NULL,"
     " version INTEGER NOT NULL,"
     " lease INTEGER NOT NULL,"
     " value BLOB);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS kv_name_revision ON kv (name, revision);"
-    "CREATE INDEX IF NOT EXISTS kv_revision ON kv (revision);"
     "CREATE TABLE IF NOT EXISTS lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value);";
 

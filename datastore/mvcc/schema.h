@@ -1,17 +1,20 @@
 // The SQL schema of cairn-datastore's MVCC store (kine-like: every write appends rows).
 //
-// kv: one row per change of one key. (name, revision) is unique (index kv_name_revision):
-//   etcd forbids a request from changing a key twice, so a revision touches a key at most
-//   once, and a Txn that writes several keys gives them all the same revision, as etcd does.
-//   Rows live in a rowid table in insertion (= revision) order, not clustered by name: a
-//   row of ~1 KiB or more does not fit a WITHOUT ROWID leaf (SQLite's inline limit there is
-//   ~1000 bytes on 4 KiB pages), so every such write used to spill into an overflow page of
-//   its own (5.6 KB of database and 8 KiB of raft log per 1.3 KB write). Appending instead
-//   fills pages in order; the random part of a write is one small (name, revision) index
-//   entry. The revision index serves watch replay and compaction. A delete appends a
-//   tombstone row (deleted = 1). prev_revision links a row to the row it supersedes, so the
-//   previous key-value of an event is one index lookup away.
-//   The current revision is MAX(revision): compaction never removes the newest row.
+// kv: one row per change of one key, keyed by its row id (row_id.h: revision << 20 | the
+//   row's number within its revision). Ids grow with every write, so a write appends at
+//   the right edge of the table's b-tree and touches no random page: there is deliberately
+//   no index on the name. Format 2 had a UNIQUE (name, revision) index, and each write
+//   dirtied one random 4 KiB page of it (raft copied, checksummed and wrote ~200 such pages
+//   per batch of 200 writes). Which rows belong to which key lives in memory instead
+//   (key_index.h), rebuilt from this table at start by one scan in id order. A tombstone
+//   is a row with version 0 (and create_revision 0, no value). A Txn that writes several
+//   keys gives them all one revision, as etcd does; etcd forbids changing a key twice in
+//   one request, so (name, revision) stays unique without an index enforcing it.
+//   Values stay in the same row: start-up selects only the narrow columns, and SQLite then
+//   decodes only those (values of 1 KiB sit inline on the page; dqlite keeps the database
+//   in memory, so walking those pages is cheap next to sending rows over the socket).
+//   The current revision is the largest of the newest row's revision and the compact
+//   revision (a compaction may remove the newest row, a tombstone).
 // lease: granted leases (id, TTL), so leases survive a restart (expiry restarts from now,
 //   as etcd's lessor does on recovery).
 // meta: format marker, compact revision, cluster and member ids.
@@ -24,7 +27,7 @@
 
 namespace cairn::datastore::mvcc {
 
-inline constexpr const char* kFormat = "cairn-datastore/2";
+inline constexpr const char* kFormat = "cairn-datastore/3";
 
 struct Identity {
   uint64_t cluster_id = 0;

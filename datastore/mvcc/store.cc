@@ -5,6 +5,7 @@
 #include <iterator>
 #include <string>
 
+#include "datastore/mvcc/row_id.h"
 #include "datastore/mvcc/sql_reads.h"
 
 namespace cairn::datastore::mvcc {
@@ -15,7 +16,7 @@ namespace {
 // per batch). dqlite's protocol carries at most 255 parameters per request, so one
 // statement takes up to kRowsPerInsert rows of kColumns values; a batch's statements are
 // pipelined (one write, then the responses) inside one transaction.
-constexpr size_t kColumns = 9;
+constexpr size_t kColumns = 6;
 constexpr size_t kRowsPerInsert = 255 / kColumns;
 
 // "INSERT [OR FAIL] INTO kv (...) VALUES (?,...),(?,...)" for `rows` rows; the connection
@@ -33,9 +34,8 @@ const std::string& insert_sql(size_t rows, bool or_fail) {
     for (int fail = 0; fail < 2; ++fail) {
       for (size_t n = 1; n <= kRowsPerInsert; ++n) {
         std::string s = fail ? "INSERT OR FAIL INTO kv" : "INSERT INTO kv";
-        s += " (name, revision, created, deleted, create_revision, prev_revision, version,"
-             " lease, value) VALUES ";
-        for (size_t i = 0; i < n; ++i) s += i ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
+        s += " (id, name, create_revision, version, lease, value) VALUES ";
+        for (size_t i = 0; i < n; ++i) s += i ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)";
         all[size_t(fail) * (kRowsPerInsert + 1) + n] = std::move(s);
       }
     }
@@ -44,17 +44,18 @@ const std::string& insert_sql(size_t rows, bool or_fail) {
   return sql.at(size_t(or_fail) * (kRowsPerInsert + 1) + rows);
 }
 
+// A kv row (schema.h); version 0 is a tombstone.
 struct PendingRow {
+  int64_t id = 0;
   std::string name;
-  int64_t revision = 0;
-  bool created = false;
-  bool deleted = false;
   int64_t create_revision = 0;
-  int64_t prev_revision = 0;
   int64_t version = 0;
   int64_t lease = 0;
   std::string value;
 };
+
+// Rows per compaction DELETE (their ids travel as one JSON parameter).
+constexpr size_t kIdsPerDelete = 8192;
 
 dqlite::Value take_blob(std::string& bytes) {
   dqlite::Value v = blob(bytes);
@@ -72,6 +73,7 @@ struct Batch {
   int64_t committed;  // revision committed before this batch
   int64_t base;       // revision before the current request
   int64_t compact;
+  std::vector<int64_t> compactions;  // applied to the key index once committed
   std::vector<PendingRow> rows;
   std::vector<Connection::Statement> statements;
   bool began = false;
@@ -86,15 +88,12 @@ struct Batch {
       st.params.reserve(n * kColumns);
       for (size_t end = i + n; i < end; ++i) {
         auto& r = rows[i];
+        st.params.push_back(r.id);
         st.params.push_back(take_blob(r.name));
-        st.params.push_back(r.revision);
-        st.params.push_back(int64_t(r.created));
-        st.params.push_back(int64_t(r.deleted));
         st.params.push_back(r.create_revision);
-        st.params.push_back(r.prev_revision);
         st.params.push_back(r.version);
         st.params.push_back(r.lease);
-        if (r.deleted) {
+        if (r.version == 0) {
           st.params.push_back(dqlite::Null{});
         } else {
           st.params.push_back(take_blob(r.value));
@@ -179,27 +178,37 @@ std::vector<std::string> WriteTxn::keys_of_lease(int64_t lease) const {
 }
 
 int64_t WriteTxn::write_revision() {
+  if (next_sub_ + 1 >= kMaxRowsPerRevision) {
+    throw StoreError(ErrorKind::kUnavailable,
+                     "etcdserver: too many keys changed in one request (limit " +
+                         std::to_string(kMaxRowsPerRevision - 1) + ")");
+  }
+  if (batch_.base + 1 > kMaxRevision) {
+    throw StoreError(ErrorKind::kUnavailable, "etcdserver: revision space exhausted");
+  }
   wrote_ = true;
   mutated_ = true;
   return batch_.base + 1;
 }
 
+int64_t WriteTxn::next_row(int64_t revision) {
+  return row_id(revision, next_sub_++);
+}
+
 std::string WriteTxn::value_of(const std::string& key) {
   const KeyMeta* meta = index_.find(key);
   if (!meta) return {};
-  int64_t rev = meta->mod_revision;
-  if (rev > batch_.committed) batch_.flush();
-  return value_at(batch_.conn, key, rev).value_or(std::string());
+  if (meta->mod_revision > batch_.committed) batch_.flush();
+  return value_at(batch_.conn, meta->row).value_or(std::string());
 }
 
 std::vector<KeyValue> WriteTxn::range(const RangeQuery& q) {
   if (q.revision > batch_.committed) batch_.flush();
-  return range_at(batch_.conn, q);
+  return range_at(batch_.conn, index_, q);
 }
 
 int64_t WriteTxn::count(const KeyRange& range, int64_t revision) {
-  if (revision > batch_.committed) batch_.flush();
-  return count_at(batch_.conn, range, revision);
+  return index_.count_at(range, revision);
 }
 
 void WriteTxn::put(const std::string& key, const std::string& value, int64_t lease) {
@@ -212,17 +221,17 @@ void WriteTxn::put(const std::string& key, const std::string& value, int64_t lea
   meta.mod_revision = rev;
   meta.version = old ? old->version + 1 : 1;
   meta.lease = lease;
+  meta.row = next_row(rev);
 
-  PendingRow row{
-      key,          rev,   !old, false, meta.create_revision, old ? old->mod_revision : 0,
-      meta.version, lease, value};
-  batch_.rows.push_back(std::move(row));
+  batch_.rows.push_back(
+      PendingRow{meta.row, key, meta.create_revision, meta.version, lease, value});
 
   Event ev;
   ev.type = Event::Type::kPut;
   ev.kv = KeyValue{key, value, meta.create_revision, rev, meta.version, lease};
   if (old) {
     ev.prev = KeyValue{key, {}, old->create_revision, old->mod_revision, old->version, old->lease};
+    ev.prev_row = old->row;
   }
   batch_.events.push_back(std::move(ev));
   index_.put(key, meta);
@@ -233,14 +242,16 @@ void WriteTxn::del(const std::string& key) {
   if (!found) return;
   KeyMeta old = *found;
   int64_t rev = write_revision();
-  batch_.rows.push_back(PendingRow{key, rev, false, true, 0, old.mod_revision, 0, 0, {}});
+  int64_t row = next_row(rev);
+  batch_.rows.push_back(PendingRow{row, key, 0, 0, 0, {}});
   Event ev;
   ev.type = Event::Type::kDelete;
   ev.kv.key = key;
   ev.kv.mod_revision = rev;
   ev.prev = KeyValue{key, {}, old.create_revision, old.mod_revision, old.version, old.lease};
+  ev.prev_row = old.row;
   batch_.events.push_back(std::move(ev));
-  index_.erase(key);
+  index_.erase(key, row);
 }
 
 void WriteTxn::lease_put(int64_t id, int64_t ttl) {
@@ -257,16 +268,15 @@ void WriteTxn::compact(int64_t revision) {
   mutated_ = true;
   batch_.add(
       {"INSERT OR REPLACE INTO meta (name, value) VALUES ('compact_revision', ?)", {revision}});
-  // Rows superseded by a newer row at or below the compact revision are unreachable.
-  batch_.add(
-      {"DELETE FROM kv WHERE revision < ? AND EXISTS (SELECT 1 FROM kv AS n"
-       " WHERE n.name = kv.name AND n.revision > kv.revision AND n.revision <= ?)",
-       {revision, revision}});
-  // Tombstones at or below it too, except the newest row (it carries the current revision).
-  batch_.add(
-      {"DELETE FROM kv WHERE deleted = 1 AND revision <= ?"
-       " AND revision < (SELECT MAX(revision) FROM kv)",
-       {revision}});
+  // The key index knows which rows are unreachable at `revision` (superseded by a newer
+  // row at or below it, or tombstones at or below it); it forgets them once committed.
+  std::vector<int64_t> rows = index_.compactable_rows(revision);
+  for (size_t i = 0; i < rows.size(); i += kIdsPerDelete) {
+    auto end = rows.begin() + int64_t(std::min(rows.size(), i + kIdsPerDelete));
+    batch_.add({"DELETE FROM kv WHERE id IN (SELECT value FROM json_each(?))",
+                {id_list(rows.begin() + int64_t(i), end)}});
+  }
+  batch_.compactions.push_back(revision);
   batch_.compact = revision;
 }
 
@@ -403,7 +413,7 @@ void Store::run_batch(std::vector<Item>& items) {
       return;
     }
   }
-  Batch batch{*writer_conn_, revision(), revision(), compact_revision(), {}, {}, false, {}};
+  Batch batch{*writer_conn_, revision(), revision(), compact_revision(), {}, {}, {}, false, {}};
   std::string failure;
   int64_t failure_code = 0;
   for (size_t i = 0; i < items.size() && failure.empty(); ++i) {
@@ -423,6 +433,12 @@ void Store::run_batch(std::vector<Item>& items) {
     }
   }
   if (failure.empty()) {
+    // Readers learn of a compaction before its rows go: a read that raced it and missed
+    // rows then fails as compacted (it checks after reading) instead of answering short.
+    // A failed commit reloads the compact revision from SQL.
+    if (batch.compact > compact_revision()) {
+      compact_revision_.store(batch.compact, std::memory_order_release);
+    }
     try {
       batch.commit();
     } catch (const dqlite::Error& e) {
@@ -455,7 +471,7 @@ void Store::run_batch(std::vector<Item>& items) {
     return;
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
-  compact_revision_.store(batch.compact, std::memory_order_release);
+  for (int64_t rev : batch.compactions) index_.compact(rev);
   revision_.store(batch.base, std::memory_order_release);
   if (sink_ && !batch.events.empty()) sink_(batch.base, std::move(batch.events));
   complete(items, errors);

@@ -58,13 +58,14 @@ class WriteTxn {
                 const std::function<bool(const std::string&, const KeyMeta&)>& fn) const;
   std::vector<std::string> keys_of_lease(int64_t lease) const;
 
-  // The current value of a live key (SQL lookup of its newest row).
+  // The current value of a live key (SQL lookup of its newest row by id).
   std::string value_of(const std::string& key);
-  // A SQL range/count at `q.revision` (<= revision()).
+  // A range (rows fetched by id) or count (in memory) at `q.revision` (<= revision()).
   std::vector<KeyValue> range(const RangeQuery& q);
   int64_t count(const KeyRange& range, int64_t revision);
 
-  // Writes; the first one allocates this request's revision (revision()+1).
+  // Writes; the first one allocates this request's revision (revision()+1). A request may
+  // change at most kMaxRowsPerRevision - 1 keys (row_id.h).
   void put(const std::string& key, const std::string& value, int64_t lease);
   void del(const std::string& key);  // key must be live
   void lease_put(int64_t id, int64_t ttl);
@@ -78,9 +79,11 @@ class WriteTxn {
   friend class Store;
   WriteTxn(Batch& batch, KeyIndex& index) : batch_(batch), index_(index) {}
   int64_t write_revision();
+  int64_t next_row(int64_t revision);  // the id of this request's next row
 
   Batch& batch_;
   KeyIndex& index_;
+  int64_t next_sub_ = 0;
   bool wrote_ = false;    // allocated a revision
   bool mutated_ = false;  // changed anything (revision, lease table, compaction)
 };
@@ -115,6 +118,8 @@ class Store {
   const std::vector<std::pair<int64_t, int64_t>>& initial_leases() const { return leases_; }
 
   ReaderPool& readers() { return *readers_; }
+  // The key index (readers use its "any thread" methods; see key_index.h).
+  const KeyIndex& index() const { return index_; }
   // Database size in bytes (page_count * page_size), 0 if unknown.
   int64_t db_size();
 

@@ -32,7 +32,7 @@ class StoreTest : public ::testing::Test {
   void write(const std::function<void(WriteTxn&)>& fn) { commit_and_wait(*store, fn); }
   std::vector<KeyValue> range(const KeyRange& r, int64_t rev = 0) {
     return store->readers().with([&](Connection& c) {
-      return range_at(c, RangeQuery{r, rev ? rev : store->revision(), 0, false});
+      return range_at(c, store->index(), RangeQuery{r, rev ? rev : store->revision(), 0, false});
     });
   }
 
@@ -98,7 +98,7 @@ TEST_F(StoreTest, HistoryReplaysEventsWithPrevValues) {
   write([](WriteTxn& t) { t.put("h", "2", 0); });
   write([](WriteTxn& t) { t.del("h"); });
   auto evs = store->readers().with([&](Connection& c) {
-    return history(c, {"h", ""}, 1, store->revision(), 100, true);
+    return history(c, store->index(), {"h", ""}, 1, store->revision(), 100, true);
   });
   ASSERT_EQ(evs.size(), 3u);
   EXPECT_FALSE(evs[0].prev.has_value());
@@ -116,16 +116,17 @@ TEST_F(StoreTest, CompactionRemovesSupersededRowsOnly) {
   write([](WriteTxn& t) { t.compact(5); });
   EXPECT_EQ(store->compact_revision(), 5);
   EXPECT_EQ(store->revision(), 6);
-  auto rows = store->readers().with([](Connection& c) {
-    return c.query("SELECT name, revision FROM kv ORDER BY revision").rows.size();
-  });
+  auto rows = store->readers().with(
+      [](Connection& c) { return c.query("SELECT name FROM kv ORDER BY id").rows.size(); });
   EXPECT_EQ(rows, 2u);  // c@3 and e@6 remain
   auto kvs = range({"c", "f"}, 5);
   ASSERT_EQ(kvs.size(), 1u);
   EXPECT_EQ(kvs[0].value, "2");
 }
 
-TEST_F(StoreTest, CompactionKeepsNewestRowSoRevisionSurvivesRestart) {
+// The compaction removes z's tombstone, the newest row: the revision survives through the
+// persisted compact revision.
+TEST_F(StoreTest, CompactionOfTheNewestRowKeepsTheRevisionAcrossRestart) {
   write([](WriteTxn& t) { t.put("z", "1", 0); });
   write([](WriteTxn& t) { t.del("z"); });
   write([](WriteTxn& t) { t.compact(3); });
@@ -226,10 +227,55 @@ TEST_F(StoreTest, ForeignDatabaseIsRefused) {
 }
 
 TEST_F(StoreTest, FormatOneStoreIsRefusedWithItsFormatNamed) {
-  // As a store written by the previous format (rows clustered by name) would say.
+  // As a store written by format 1 (rows clustered by name) would say.
   std::string error = refusal_after(
       node, store, "UPDATE meta SET value = 'cairn-datastore/1' WHERE name = 'format'");
   EXPECT_NE(error.find("cairn-datastore/1"), std::string::npos) << error;
+}
+
+TEST_F(StoreTest, FormatTwoStoreIsRefusedWithBothFormatsNamed) {
+  // Format 2 had a (name, revision) index and a revision column; its rows are not ours.
+  std::string error = refusal_after(
+      node, store, "UPDATE meta SET value = 'cairn-datastore/2' WHERE name = 'format'");
+  EXPECT_NE(error.find("database format is 'cairn-datastore/2', expected 'cairn-datastore/3'"),
+            std::string::npos)
+      << error;
+}
+
+// One request that writes and then deletes hundreds of keys: rows numbered within one
+// revision, spanning several INSERTs; the history survives a restart (rebuilt from SQL in
+// id order) and a compaction afterwards forgets exactly the unreachable rows.
+TEST_F(StoreTest, ManyRowsAtOneRevisionSurviveRestartAndCompaction) {
+  constexpr int kKeys = 300;
+  write([&](WriteTxn& t) {
+    for (int i = 0; i < kKeys; ++i) t.put("m/" + std::to_string(i), std::to_string(i), 0);
+  });
+  write([&](WriteTxn& t) {
+    for (int i = 0; i < kKeys; i += 2) t.del("m/" + std::to_string(i));
+  });
+  write([&](WriteTxn& t) { t.put("m/1", "again", 0); });
+  store.reset();
+  node.restart();
+  open();
+  EXPECT_EQ(store->revision(), 4);
+  EXPECT_EQ(store->index().history_rows(), size_t(kKeys + kKeys / 2 + 1));
+  EXPECT_EQ(range({"m/", "m0"}, 2).size(), size_t(kKeys));
+  auto now = range({"m/", "m0"});
+  ASSERT_EQ(now.size(), size_t(kKeys / 2));
+  auto evs = store->readers().with([&](Connection& c) {
+    return history(c, store->index(), {"m/1", ""}, 2, store->revision(), 100, true);
+  });
+  ASSERT_EQ(evs.size(), 2u);
+  ASSERT_TRUE(evs[1].prev.has_value());
+  EXPECT_EQ(evs[1].prev->value, "1");
+  EXPECT_EQ(evs[1].prev->mod_revision, 2);
+  write([](WriteTxn& t) { t.compact(4); });
+  // Left: the 150 odd keys (m/1 only at revision 4).
+  EXPECT_EQ(store->index().history_rows(), size_t(kKeys / 2));
+  auto rows = store->readers().with(
+      [](Connection& c) { return int_of(c.query("SELECT COUNT(*) FROM kv").rows.at(0).at(0)); });
+  EXPECT_EQ(rows, kKeys / 2);
+  EXPECT_EQ(range({"m/", "m0"}).size(), size_t(kKeys / 2));
 }
 
 // One commit that dirties far more pages than SQLite's default page cache (~500 pages):

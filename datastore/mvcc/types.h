@@ -16,6 +16,7 @@ struct KeyMeta {
   int64_t mod_revision = 0;
   int64_t version = 0;  // 1 at creation, +1 per update
   int64_t lease = 0;
+  int64_t row = 0;  // id of the kv row holding this state (row_id.h)
 };
 
 struct KeyValue {
@@ -35,6 +36,7 @@ struct Event {
   Type type = Type::kPut;
   KeyValue kv;
   std::optional<KeyValue> prev;
+  int64_t prev_row = 0;  // the kv row of `prev`, to load its value by id
   bool prev_value_loaded = false;
 };
 
@@ -70,7 +72,7 @@ struct KeyRange {
   }
 };
 
-// Query over keys at a revision, evaluated in SQL.
+// Query over keys at a revision: the key index picks the rows, SQL fetches them by id.
 struct RangeQuery {
   KeyRange range;
   int64_t revision = 0;  // the read revision (already resolved, > 0)

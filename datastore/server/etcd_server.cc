@@ -1,5 +1,6 @@
 #include "datastore/server/etcd_server.h"
 
+#include "datastore/mvcc/row_id.h"
 #include "datastore/mvcc/sql_reads.h"
 #include "datastore/server/apply.h"
 #include "datastore/server/errors.h"
@@ -68,8 +69,8 @@ RangeResponse EtcdServer::range(const RangeRequest& r) {
   RangeResponse resp;
   store_.readers().with([&](mvcc::Connection& conn) {
     RangeSource src{
-        [&](const mvcc::RangeQuery& q) { return mvcc::range_at(conn, q); },
-        [&](const mvcc::KeyRange& kr, int64_t at) { return mvcc::count_at(conn, kr, at); }};
+        [&](const mvcc::RangeQuery& q) { return mvcc::range_at(conn, store_.index(), q); },
+        [&](const mvcc::KeyRange& kr, int64_t at) { return store_.index().count_at(kr, at); }};
     evaluate_range(r, rev, current, src, &resp);
   });
   // A compaction that committed while we read may have removed rows we needed.
@@ -218,15 +219,13 @@ uint32_t crc32_update(uint32_t crc, const std::string& data) {
 
 uint32_t EtcdServer::hash_rows(int64_t revision) {
   return store_.readers().with([&](mvcc::Connection& conn) {
-    auto rows = conn.query(
-        "SELECT name, revision, deleted, value FROM kv WHERE revision <= ?"
-        " ORDER BY revision, name",
-        {revision});
+    auto rows = conn.query("SELECT name, id, version, value FROM kv WHERE id < ? ORDER BY id",
+                           {mvcc::first_row_of(revision + 1)});
     uint32_t crc = 0;
     for (auto& row : rows.rows) {
       crc = crc32_update(crc, mvcc::bytes_of(row.at(0)));
-      crc = crc32_update(
-          crc, std::to_string(mvcc::int_of(row.at(1))) + (mvcc::int_of(row.at(2)) ? "d" : "p"));
+      crc = crc32_update(crc, std::to_string(mvcc::revision_of_row(mvcc::int_of(row.at(1)))) +
+                                  (mvcc::int_of(row.at(2)) == 0 ? "d" : "p"));
       crc = crc32_update(crc, mvcc::bytes_of(row.at(3)));
     }
     return crc;

@@ -206,7 +206,7 @@ void WatchHub::load_prev_values(std::vector<mvcc::Event>& events) {
   try {
     store_.readers().with([&](mvcc::Connection& conn) {
       for (auto* ev : need) {
-        auto v = mvcc::value_at(conn, ev->kv.key, ev->prev->mod_revision);
+        auto v = mvcc::value_at(conn, ev->prev_row);
         if (v) {
           ev->prev->value = std::move(*v);
         } else {
@@ -271,13 +271,13 @@ bool WatchHub::sync_one_chunk() {
       std::vector<mvcc::Event> events;
       try {
         events = store_.readers().with([&](mvcc::Connection& conn) {
-          auto evs =
-              mvcc::history(conn, w.range, w.next_revision, revision_, kReplayChunk, w.prev_kv);
+          auto evs = mvcc::history(conn, store_.index(), w.range, w.next_revision, revision_,
+                                   kReplayChunk, w.prev_kv);
           if (int64_t(evs.size()) == kReplayChunk &&
               evs.front().kv.mod_revision == evs.back().kv.mod_revision) {
             // One huge revision: take it whole so it is never split across responses.
             int64_t rev = evs.front().kv.mod_revision;
-            evs = mvcc::history(conn, w.range, rev, rev, INT64_MAX, w.prev_kv);
+            evs = mvcc::history(conn, store_.index(), w.range, rev, rev, INT64_MAX, w.prev_kv);
           }
           return evs;
         });
