@@ -33,6 +33,14 @@ void write_at(const fs::path& disk, uint64_t offset, const fs::path& file, uint6
   uint64_t done = 0;
   std::string error;
   while (done < size && error.empty()) {
+    // Holes of the partition image (most of an empty ext4 or FAT) stay holes in the fresh
+    // sparse disk: skip them without reading (SEEK_DATA; without it everything is data).
+    off_t data = lseek(in, static_cast<off_t>(done), SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;  // only a hole is left
+    if (data > static_cast<off_t>(done)) {
+      done = static_cast<uint64_t>(data);
+      continue;
+    }
     ssize_t got = pread(in, buffer.data(), buffer.size(), static_cast<off_t>(done));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {

@@ -25,6 +25,29 @@ TEST(Sha256, FileMatchesString) {
   EXPECT_THROW(sha256_file(path), std::runtime_error);
 }
 
+// Holes (skipped, hashed as zeros) around data, data at the end, an empty file, and a file
+// bigger than one read buffer: the same digest as the bytes themselves.
+TEST(Sha256, SparseFileMatchesItsBytes) {
+  namespace fs = std::filesystem;
+  auto path = fs::temp_directory_path() / ("cairn-sha-sparse-" + std::to_string(getpid()));
+  std::string bytes(5 * 1024 * 1024 + 123, '\0');
+  for (size_t i = 0; i < 70000; ++i) bytes[(2 << 20) + i] = static_cast<char>('a' + i % 26);
+  bytes[bytes.size() - 1] = 'z';
+  { std::ofstream out(path, std::ios::binary); }
+  fs::resize_file(path, bytes.size());  // all hole
+  {
+    std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
+    out.seekp(2 << 20);
+    out.write(bytes.data() + (2 << 20), 70000);
+    out.seekp(static_cast<std::streamoff>(bytes.size() - 1));
+    out.put('z');
+  }
+  EXPECT_EQ(sha256_file(path), sha256_hex(bytes));
+  fs::resize_file(path, 0);
+  EXPECT_EQ(sha256_file(path), sha256_hex(""));
+  fs::remove(path);
+}
+
 TEST(Process, CapturesStdoutAndPassesEnv) {
   RunOptions o;
   o.env = {{"CAIRN_TEST_VALUE", "x y"}};
