@@ -9,7 +9,8 @@
 //     - put sent. Prints "p50_ms p99_ms max_ms events achieved_rate put_p50_ms put_p99_ms":
 //     the last two are the puts' own latency (response received - sent), so the event
 //     path's share of a tail shows as the difference. With BENCH_TIMELINE=FILE, also writes
-//     "ms since the first put, latency ms" per event to FILE.
+//     "ms since the first put, latency ms" per event to FILE, after a "# first put at
+//     CLOCK_MONOTONIC S s" line (to line it up with traces of the server).
 //   bench-datastore fill ENDPOINT [KEYS=100000] [VALUE_BYTES=1024] [same|random]
 //     Writes KEYS distinct keys of VALUE_BYTES each with 16 concurrent writers, retrying a
 //     failed put a few times; prints "keys bytes seconds" (bytes = KEYS * VALUE_BYTES, the
@@ -134,6 +135,10 @@ int latency(const std::string& endpoint, int rate, int seconds) {
     // periodic stalls (snapshots, trims) or spread out (CPU contention).
     std::sort(timeline.begin(), timeline.end());
     if (FILE* f = std::fopen(path, "w"); f && !timeline.empty()) {
+      // steady_clock is CLOCK_MONOTONIC on Linux: lines up with `perf record -k mono` and
+      // the server's own traces.
+      std::fprintf(f, "# first put at CLOCK_MONOTONIC %.6f s\n",
+                   static_cast<double>(timeline[0].first) / 1e9);
       for (auto& [at, ms] : timeline) {
         std::fprintf(f, "%.3f %.3f\n", static_cast<double>(at - timeline[0].first) / 1e6, ms);
       }

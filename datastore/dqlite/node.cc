@@ -21,6 +21,7 @@ extern "C" {
 #include <mutex>
 #include <stdexcept>
 
+#include "datastore/dqlite/aio_reaper.h"
 #include "datastore/dqlite/client.h"
 #include "datastore/dqlite/data_dir.h"
 
@@ -207,6 +208,8 @@ std::unique_ptr<Node> Node::start(const NodeOptions& options) {
     fail("node id 1 always bootstraps its own cluster in dqlite; a joining node needs id > 1");
   }
   ignore_sigpipe();
+  set_io_destroy_mode(options.inline_io_destroy ? IoDestroyMode::kInline
+                                                : IoDestroyMode::kBackground);
   probe_bind(options.bind_address);
   DataDir dir = DataDir::prepare(options.data_dir);
   const bool join = dir.fresh() && !options.join.empty();

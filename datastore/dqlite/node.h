@@ -27,6 +27,10 @@ struct NodeOptions {
   // writes the whole database to disk, so a larger threshold trades memory for write speed.
   unsigned snapshot_threshold = 0;
   unsigned snapshot_trailing = 0;
+  // Where libraft's io_destroy(2) runs (process-wide: the last started node's choice wins).
+  // Background by default: inline blocks dqlite's loop thread ~30 ms at every segment
+  // roll-over and raft snapshot (see aio_reaper.h). Inline is for A/B measurements.
+  bool inline_io_destroy = false;
 };
 
 class Node {

@@ -120,6 +120,7 @@ int run(const cli::Options& opts, const cli::TlsFiles& tls, StartupPhases& phase
   // Snapshot often enough that raft's in-memory log stays small next to the database.
   node_opts.snapshot_threshold = opts.snapshot_threshold;
   node_opts.snapshot_trailing = opts.snapshot_trailing;
+  node_opts.inline_io_destroy = opts.inline_io_destroy;
   std::unique_ptr<cairn::dqlite::Node> node;
   try {
     node = cairn::dqlite::Node::start(node_opts);

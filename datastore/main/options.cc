@@ -21,7 +21,8 @@ unsigned parse_count(const std::string& flag, const std::string& v, unsigned min
 const char* usage() {
   return "usage: cairn-datastore --storage-dir DIR [--listen unix:///path.sock|tcp://IP:PORT]...\n"
          "       [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
-         "       [--progress-interval-ms N] [--snapshot-threshold N] [--snapshot-trailing N]\n";
+         "       [--progress-interval-ms N] [--snapshot-threshold N] [--snapshot-trailing N]\n"
+         "       [--raft-io-destroy background|inline]\n";
 }
 
 Listen parse_listen(const std::string& url) {
@@ -89,6 +90,13 @@ Options parse_options(int argc, char** argv) {
       o.snapshot_threshold = parse_count(arg, need(), 1);
     } else if (arg == "--snapshot-trailing") {
       o.snapshot_trailing = parse_count(arg, need(), 4);
+    } else if (arg == "--raft-io-destroy") {
+      std::string v = need();
+      if (v != "background" && v != "inline") {
+        throw std::invalid_argument("--raft-io-destroy: '" + v +
+                                    "' is not 'background' or 'inline'");
+      }
+      o.inline_io_destroy = v == "inline";
     } else {
       throw std::invalid_argument("unknown argument '" + arg + "'");
     }

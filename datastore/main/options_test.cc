@@ -1,4 +1,4 @@
-// cairn-datastore's command line: snapshot flags, their bounds and messages.
+// cairn-datastore's command line: snapshot and raft I/O flags, their bounds and messages.
 #include "datastore/main/options.h"
 
 #include <gtest/gtest.h>
@@ -52,6 +52,17 @@ TEST(Options, BadSnapshotFlagsAreNamed) {
                 .find("--snapshot-trailing (128) must be >= --snapshot-threshold (256)"),
             std::string::npos);
   EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-trailing"}).find("missing value"),
+            std::string::npos);
+}
+
+TEST(Options, RaftIoDestroyRunsInTheBackgroundUnlessAskedOtherwise) {
+  EXPECT_FALSE(parse({"--storage-dir", "/x"}).inline_io_destroy);
+  EXPECT_TRUE(parse({"--storage-dir", "/x", "--raft-io-destroy", "inline"}).inline_io_destroy);
+  EXPECT_FALSE(parse({"--storage-dir", "/x", "--raft-io-destroy=background"}).inline_io_destroy);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--raft-io-destroy", "later"})
+                .find("--raft-io-destroy: 'later' is not 'background' or 'inline'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--raft-io-destroy"}).find("missing value"),
             std::string::npos);
 }
 
