@@ -23,8 +23,12 @@ struct BuildOptions {
   std::filesystem::path bin_dir;      // cairn binaries for the recipe's arch (cairn-init, ...)
   std::filesystem::path cache_dir;    // package and rootfs cache, outside the repository
   std::vector<OutputFormat> formats;  // non-empty: overrides the recipe's [image] formats
-  bool keep_work = false;             // leave the work directory for debugging
-  bool verbose = false;               // pass tools' stderr through
+  // Where the scratch work directory (the root tree, partition images) goes: "" = beside
+  // out_dir. The CLI picks a tmpfs (/dev/shm) when it has room: a cached rebuild extracts and
+  // re-reads ~10k files (350 MB), which on a loaded disk costs seconds of writeback.
+  std::filesystem::path work_parent;
+  bool keep_work = false;  // leave the work directory for debugging
+  bool verbose = false;    // pass tools' stderr through
   // Evict from cache_dir down to these after a successful build (image/cache/cache_prune.h);
   // unset: no eviction (tests of the pipeline itself).
   std::optional<CacheLimits> cache_limits;

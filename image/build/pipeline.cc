@@ -1,11 +1,14 @@
 #include "image/build/pipeline.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -76,6 +79,22 @@ void enforce_cache_limits(const BuildOptions& options) {
   }
 }
 
+// Work directories under `parent` whose build is gone (no flock on them) and that were not
+// kept for debugging: a SIGKILLed build cannot clean up after itself, and on a tmpfs its tree
+// would hold memory until reboot.
+void remove_stale_work(const fs::path& parent) {
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.rfind("cairn-image-", 0) != 0 || name.find(".work-") == std::string::npos) continue;
+    if (fs::exists(it->path() / "KEPT")) continue;
+    int fd = open(it->path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) remove_quietly(it->path());
+    close(fd);
+  }
+}
+
 std::string seconds(std::chrono::steady_clock::duration d) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.1fs", std::chrono::duration<double>(d).count());
@@ -113,6 +132,9 @@ int run_build(const BuildOptions& options, const std::vector<Stage>& stages) {
   ctx.options.out_dir = out;
   std::string suffix = std::to_string(getpid());
   ctx.work = out.parent_path() / ("." + out.filename().string() + ".work-" + suffix);
+  int work_lock = -1;
+  if (!options.work_parent.empty())
+    ctx.work = options.work_parent / ("cairn-image-" + out.filename().string() + ".work-" + suffix);
   ctx.staging = out.parent_path() / ("." + out.filename().string() + ".partial-" + suffix);
   ctx.rootfs = ctx.work / "rootfs";
 
@@ -123,8 +145,17 @@ int run_build(const BuildOptions& options, const std::vector<Stage>& stages) {
     fs::create_directories(out.parent_path());
     remove_quietly(ctx.work);
     remove_quietly(ctx.staging);
+    if (!options.work_parent.empty()) {
+      fs::create_directories(options.work_parent);
+      remove_stale_work(options.work_parent);
+    }
     fs::create_directories(ctx.work);
     fs::create_directories(ctx.staging);
+    if (!options.work_parent.empty()) {
+      work_lock = open(ctx.work.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (work_lock < 0 || flock(work_lock, LOCK_EX | LOCK_NB) != 0)
+        throw std::runtime_error("cannot lock the work directory " + ctx.work.string());
+    }
     for (const auto& stage : stages) {
       ++index;
       current = stage.name;
@@ -144,7 +175,10 @@ int run_build(const BuildOptions& options, const std::vector<Stage>& stages) {
     if (had_old) fs::rename(out, old);
     fs::rename(ctx.staging, out);
     if (had_old) remove_quietly(old);
-    if (!options.keep_work) remove_quietly(ctx.work);
+    if (!options.keep_work)
+      remove_quietly(ctx.work);
+    else
+      std::ofstream(ctx.work / "KEPT") << "--keep-work\n";
   } catch (const std::exception& e) {
     std::string reason =
         g_interrupted ? "interrupted (signal " + std::to_string(g_interrupted) + "): " + e.what()
@@ -153,13 +187,17 @@ int run_build(const BuildOptions& options, const std::vector<Stage>& stages) {
     remove_quietly(ctx.staging);
     if (!options.keep_work)
       remove_quietly(ctx.work);
-    else
+    else {
+      std::ofstream(ctx.work / "KEPT") << "--keep-work\n";
       std::fprintf(stderr, "cairn-image: work directory kept at %s\n", ctx.work.c_str());
+    }
+    if (work_lock >= 0) close(work_lock);
     std::fprintf(stderr, "cairn-image: no image written; %s is unchanged\n", out.c_str());
     return 1;
   }
   std::fprintf(stderr, "cairn-image: built %s in %s\n", out.c_str(),
                seconds(std::chrono::steady_clock::now() - started).c_str());
+  if (work_lock >= 0) close(work_lock);
   enforce_cache_limits(options);
   return 0;
 }

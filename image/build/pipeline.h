@@ -20,8 +20,11 @@ struct Stage {
 // Every stage of a full build, in order.
 std::vector<Stage> build_stages();
 
-// Runs `stages` over a fresh context for `options`. Returns 0 on success; on failure prints
-// "cairn-image: stage 'NAME' failed: reason" to stderr and returns 1.
+// Runs `stages` over a fresh context for `options`. With options.work_parent set, the work
+// directory is <work_parent>/cairn-image-<name>.work-<pid>, locked (flock) while the build
+// runs; work directories there that no running build locks (a build killed with SIGKILL) are
+// removed first, except those --keep-work kept (they hold a file named KEPT). Returns 0 on success;
+// on failure prints "cairn-image: stage 'NAME' failed: reason" to stderr and returns 1.
 int run_build(const BuildOptions& options, const std::vector<Stage>& stages);
 
 // Removes what each pattern (an absolute path inside the image, shell glob; "/usr/share/doc/*"

@@ -2,7 +2,10 @@
 // output nor the work/staging directories are left; an earlier good output stays intact.
 #include "image/build/pipeline.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -61,6 +64,47 @@ TEST_F(Pipeline, FailureLeavesNothingAndKeepsThePreviousOutput) {
   std::string s;
   in >> s;
   EXPECT_EQ(s, "v1");
+}
+
+// --work-dir: the scratch lives there while the build runs (locked), is gone after success and
+// failure; a dead build's work directory there is removed, a locked or --keep-work one is not.
+TEST_F(Pipeline, WorkDirElsewhereIsLockedAndCleanedUp) {
+  options_.work_parent = dir_ / "tmp";
+  fs::create_directories(dir_ / "tmp/cairn-image-x.work-1");  // a SIGKILLed build's
+  fs::create_directories(dir_ / "tmp/cairn-image-y.work-2");  // a running build's
+  fs::create_directories(dir_ / "tmp/cairn-image-z.work-3");  // kept for debugging
+  fs::create_directories(dir_ / "tmp/unrelated");
+  std::ofstream(dir_ / "tmp/cairn-image-z.work-3/KEPT") << "";
+  int running = open((dir_ / "tmp/cairn-image-y.work-2").c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(running, 0);
+  ASSERT_EQ(flock(running, LOCK_SH), 0);
+  fs::path seen;
+  bool locked = false;
+  Stage probe{"probe", [&](BuildContext& ctx) {
+                seen = ctx.work;
+                int fd = open(ctx.work.c_str(), O_RDONLY | O_DIRECTORY);
+                locked = flock(fd, LOCK_EX | LOCK_NB) != 0;  // the build holds it
+                close(fd);
+                std::ofstream(ctx.work / "scratch") << "x";
+              }};
+  EXPECT_EQ(run_build(options_, {probe}), 0);
+  close(running);
+  EXPECT_EQ(seen.parent_path(), dir_ / "tmp");
+  EXPECT_EQ(seen.filename().string().rfind("cairn-image-out.work-", 0), 0u) << seen;
+  EXPECT_TRUE(locked);
+  EXPECT_FALSE(fs::exists(seen));
+  EXPECT_FALSE(fs::exists(dir_ / "tmp/cairn-image-x.work-1"));
+  EXPECT_TRUE(fs::exists(dir_ / "tmp/cairn-image-y.work-2"));
+  EXPECT_TRUE(fs::exists(dir_ / "tmp/cairn-image-z.work-3"));
+  EXPECT_TRUE(fs::exists(dir_ / "tmp/unrelated"));
+  EXPECT_EQ(entries(), (std::vector<std::string>{"out", "tmp"}));
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(
+      run_build(options_,
+                {probe, {"explode", [](BuildContext&) { throw std::runtime_error("boom"); }}}),
+      1);
+  testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(fs::exists(seen));
 }
 
 TEST_F(Pipeline, FailureWithoutPreviousOutputLeavesNoDirectory) {
