@@ -31,6 +31,9 @@ mkdir -p "$work/cache" "$cache/debs"
 ln -s "$cache/debs" "$work/cache/debs"
 
 now() { date +%s.%N; }
+# The host's 1-minute load average: build times follow it on the shared 2-core machine.
+load() { cut -d' ' -f1 /proc/loadavg; }
+load_start=$(load)
 elapsed() { echo "$(echo "$2 - $1" | bc)" | xargs printf '%.1f s'; }
 mb() { echo "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
 
@@ -45,9 +48,11 @@ t0=$(now)
 c_full=$(elapsed "$t0" "$(now)")
 
 echo "# edited by bench/image/run.sh at $(date)" >>"$work/overlays/base/etc/issue"
+raw_load=$(load)
 t0=$(now)
 "$tool" build "$recipe" --out "$work/out-raw" --cache "$work/cache" --formats raw 2>"$work/raw.log"
 c_raw=$(elapsed "$t0" "$(now)")
+raw_load="$raw_load-$(load)"
 
 echo "# edited again" >>"$work/overlays/base/etc/issue"
 t0=$(now)
@@ -120,4 +125,6 @@ row "root file system" "$c_root (erofs, uncompressed)" "$m_zst" ""
 echo
 echo "cairn-image kernel: $c_kernel"
 echo "cairn-image overlay rebuild stages: $stages"
+echo "cairn-image work directory: ${CAIRN_IMAGE_WORK_DIR:-default (/dev/shm if tmpfs with 2 GiB free, else beside --out)}"
+echo "host load (1 min): $load_start at start, $raw_load during the overlay rebuild, $(load) at end"
 [ -z "$m_note" ] || echo "mkosi: $m_note"

@@ -95,6 +95,7 @@ struct BuildContext {
 
   // disk and outputs
   std::filesystem::path raw_image;  // staging/<name>.img
+  std::string raw_sha256;           // its sha256, computed by the disk stage from its parts
   std::vector<OutputFile> outputs;
 
   // Environment for tools that honour it (mkfs.*, mtools, mmdebstrap, tar).

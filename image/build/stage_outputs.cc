@@ -54,8 +54,10 @@ void stage_outputs(BuildContext& ctx) {
   for (size_t i = 0; i < files.size(); ++i) {
     workers.emplace_back([&, i] {
       try {
+        // The raw image was hashed by the disk stage while it was written.
+        bool raw = files[i] == ctx.raw_image && !ctx.raw_sha256.empty();
         ctx.outputs[i] = {files[i].lexically_relative(ctx.staging).string(),
-                          fs::file_size(files[i]), sha256_file(files[i])};
+                          fs::file_size(files[i]), raw ? ctx.raw_sha256 : sha256_file(files[i])};
       } catch (const std::exception& e) {
         errors[i] = e.what();
       }

@@ -48,6 +48,34 @@ TEST(Sha256, SparseFileMatchesItsBytes) {
   fs::remove(path);
 }
 
+// The disk stage's way of hashing the raw image from its parts: file ranges (holes, data,
+// past the end), zeros and bytes in one stream give the digest of the assembled bytes.
+TEST(Sha256, StreamOfFileRangesAndZeros) {
+  namespace fs = std::filesystem;
+  auto path = fs::temp_directory_path() / ("cairn-sha-stream-" + std::to_string(getpid()));
+  std::string content(3 << 20, '\0');
+  for (size_t i = 0; i < 5000; ++i) content[(1 << 20) + 7 + i] = static_cast<char>(i * 31);
+  { std::ofstream out(path, std::ios::binary); }
+  fs::resize_file(path, content.size());
+  {
+    std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
+    out.seekp((1 << 20) + 7);
+    out.write(content.data() + (1 << 20) + 7, 5000);
+  }
+  Sha256Stream stream;
+  stream.update("head", 4);
+  stream.update_file(path, 1000, (1 << 20));  // hole, then the start of the data
+  stream.update_zeros(12345);
+  stream.update_file(path, (2 << 20), (2 << 20));  // a hole, then 1 MiB past the end
+  stream.update_file(path, 5 << 20, 10);           // wholly past the end
+  std::string expected = "head" + content.substr(1000, 1 << 20) + std::string(12345, '\0') +
+                         content.substr(2 << 20) + std::string((1 << 20) + 10, '\0');
+  EXPECT_EQ(stream.hex(), sha256_hex(expected));
+  fs::remove(path);
+  Sha256Stream missing;
+  EXPECT_THROW(missing.update_file(path, 0, 1), std::runtime_error);
+}
+
 TEST(Process, CapturesStdoutAndPassesEnv) {
   RunOptions o;
   o.env = {{"CAIRN_TEST_VALUE", "x y"}};
