@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "datastore/api/services.h"
+#include "datastore/dqlite/aio_reaper.h"
 #include "datastore/dqlite/node.h"
 #include "datastore/main/memory.h"
 #include "datastore/main/options.h"
@@ -128,6 +129,16 @@ int run(const cli::Options& opts, const cli::TlsFiles& tls, StartupPhases& phase
     throw std::runtime_error("storage dir " + dir.root + ": cannot start dqlite: " + e.what());
   }
   phases.done("dqlite node");
+  {
+    // libraft's start-up probe of the storage's AIO support already destroyed a context: a
+    // count of 0 in background mode means the syscall() wrapper is not in the call path (or
+    // the filesystem has no direct I/O, so libraft uses no AIO at all).
+    auto s = cairn::dqlite::io_destroy_stats();
+    bool inline_mode = cairn::dqlite::io_destroy_mode() == cairn::dqlite::IoDestroyMode::kInline;
+    std::fprintf(stderr, "cairn-datastore: raft io_destroy: %s (%llu so far)\n",
+                 inline_mode ? "inline" : "background",
+                 static_cast<unsigned long long>(s.deferred));
+  }
 
   mvcc::StoreOptions store_opts;
   store_opts.client.addresses = {node->address()};
