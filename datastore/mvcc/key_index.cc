@@ -69,6 +69,15 @@ void KeyIndex::detach_lease(const std::string* key, int64_t lease) {
 
 void KeyIndex::put(const std::string& key, const KeyMeta& meta) {
   std::unique_lock lock(mu_);
+  put_unshared(key, meta);
+}
+
+void KeyIndex::erase(const std::string& key, int64_t row) {
+  std::unique_lock lock(mu_);
+  erase_unshared(key, row);
+}
+
+void KeyIndex::put_unshared(const std::string& key, const KeyMeta& meta) {
   auto it = keys_.try_emplace(key).first;
   History& h = it->second;
   const std::string* k = &it->first;
@@ -83,8 +92,7 @@ void KeyIndex::put(const std::string& key, const KeyMeta& meta) {
   if (meta.lease != 0) lease_keys_[meta.lease].insert(k);
 }
 
-void KeyIndex::erase(const std::string& key, int64_t row) {
-  std::unique_lock lock(mu_);
+void KeyIndex::erase_unshared(const std::string& key, int64_t row) {
   auto it = keys_.find(key);
   if (it == keys_.end() || !it->second.live) return;
   History& h = it->second;

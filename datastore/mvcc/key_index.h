@@ -47,6 +47,10 @@ class KeyIndex {
   void put(const std::string& key, const KeyMeta& meta);
   // Appends a tombstone of live `key` stored in row `row`.
   void erase(const std::string& key, int64_t row);
+  // put/erase without taking the lock, for an index no other thread can reach yet (the
+  // start-up rebuild fills a fresh index with a million rows before swapping it in).
+  void put_unshared(const std::string& key, const KeyMeta& meta);
+  void erase_unshared(const std::string& key, int64_t row);
 
   // The rows a compaction at `revision` makes unreachable: for each key, every row older
   // than its newest row at or below `revision`, and that row too when it is a tombstone.

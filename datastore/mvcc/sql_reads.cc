@@ -143,7 +143,7 @@ int64_t load_index(Connection& conn, KeyIndex& index) {
       int64_t id = int_of(r.at(0));
       int64_t version = int_of(r.at(3));
       if (version == 0) {
-        fresh.erase(bytes_of(r.at(1)), id);
+        fresh.erase_unshared(bytes_of(r.at(1)), id);
       } else {
         KeyMeta m;
         m.create_revision = int_of(r.at(2));
@@ -151,7 +151,7 @@ int64_t load_index(Connection& conn, KeyIndex& index) {
         m.version = version;
         m.lease = int_of(r.at(4));
         m.row = id;
-        fresh.put(bytes_of(r.at(1)), m);
+        fresh.put_unshared(bytes_of(r.at(1)), m);
       }
       last = id;
     }
