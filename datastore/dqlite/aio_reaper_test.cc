@@ -1,8 +1,8 @@
 // The process-wide syscall() wrapper: other system calls pass through with all six
 // arguments and errno intact; io_destroy of a live AIO context returns at once and the
-// context is gone once the background thread drained; a dead context still gets EINVAL;
-// inline mode destroys synchronously; and libraft's own io_destroy calls (a real node's
-// start and stop) reach the wrapper.
+// context is gone once the background thread drained; concurrent callers lose none; a dead
+// context still gets EINVAL; inline mode destroys synchronously; and libraft's own
+// io_destroy calls (a real node's start and stop) reach the wrapper.
 #include <fcntl.h>
 #include <linux/aio_abi.h>
 #include <sys/mman.h>
@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "datastore/dqlite/aio_reaper.h"
 #include "datastore/dqlite/client.h"
@@ -76,6 +78,32 @@ TEST(AioReaper, DestroyOfALiveContextIsDeferredAndHappens) {
   IoDestroyStats after = io_destroy_stats();
   EXPECT_EQ(after.deferred, before.deferred + 1);
   EXPECT_EQ(after.completed, before.completed + 1);
+  EXPECT_EQ(after.failed, before.failed);
+}
+
+TEST(AioReaper, ConcurrentDestroysFromManyThreadsAllHappen) {
+  IoDestroyStats before = io_destroy_stats();
+  constexpr int kThreads = 4;
+  constexpr int kEach = 5;
+  std::vector<std::vector<aio_context_t>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&made, t] {
+      for (int i = 0; i < kEach; ++i) {
+        aio_context_t ctx = new_context();
+        made[t].push_back(ctx);
+        EXPECT_EQ(::syscall(SYS_io_destroy, ctx), 0);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  drain_deferred_io_destroys();
+  for (auto& list : made) {
+    for (aio_context_t ctx : list) EXPECT_EQ(context_state(ctx), EINVAL);
+  }
+  IoDestroyStats after = io_destroy_stats();
+  EXPECT_EQ(after.deferred, before.deferred + kThreads * kEach);
+  EXPECT_EQ(after.completed, before.completed + kThreads * kEach);
   EXPECT_EQ(after.failed, before.failed);
 }
 
