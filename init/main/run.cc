@@ -199,6 +199,11 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
     sys::console_log("out of memory while loading services", sys::ConsoleLevel::Error);
   }
 
+  if (rt.supervisor) rt.supervisor->start_all();
+
+  // The power key after the services are spawned: scanning /dev/input (open and ioctl
+  // each event device, ~70-240 ms under QEMU TCG) is on no service's path to ready, and the
+  // key is acted on only by the loop below anyway.
   std::optional<sys::PowerKeyWatcher> power_key;
   if (setup.mode == sys::Pid1Mode::Boot) {
     try {
@@ -212,7 +217,6 @@ int run_supervisor(const MainOptions& options, bool as_pid1) noexcept {
     }
   }
 
-  if (rt.supervisor) rt.supervisor->start_all();
   rt.loop.run();
 
   // Every service is down (in reverse dependency order); what is left goes now.
