@@ -5,8 +5,10 @@
 #   boot-bench.sh BUILD_DIR [ROUNDS]        (default 3 rounds, interleaved)
 #
 # Both sides boot the SAME kernel (Debian's linux-image-amd64, direct -kernel boot, same QEMU
-# machine, memory and CPUs) through the SAME stage 1 (cairn-init's initramfs: verity root,
-# data partition as /var, overlay /etc), so the difference is PID 1 and what it starts:
+# machine, memory and CPUs) with the SAME kernel command line (the image's cmdline-a.txt; only
+# the verity root hash, its offset and cairn.init= + systemd.unit= differ) through the SAME
+# stage 1 (cairn-init's initramfs: verity root, data partition as /var, overlay /etc), so
+# the difference is PID 1 and what it starts:
 #   cairn:   the qemu-x86_64 image (recipes/qemu-x86_64.toml, built by cairn-image): its
 #            cairn-init supervises the enabled services (cairn-datastore, ready when it
 #            notifies READY=1, and a getty on ttyS0). Ready = the guest's own
@@ -20,6 +22,7 @@
 #            /proc/uptime (since kernel start) on the console.
 # Each round boots both (interleaved, so machine load hits both alike); the table shows the
 # median, the spread (min-max) and every round. Wall-clock times of the QEMU runs are shown too.
+# BENCH_LOGS=DIR keeps every round's serial console log there (cairn-N.log, systemd-N.log).
 set -euo pipefail
 build=$(cd "$1" && pwd)
 rounds=${2:-3}
@@ -74,6 +77,9 @@ After=multi-user.target datastore.service
 [Service]
 Type=oneshot
 ExecStart=/bin/sh -c 'read up idle </proc/uptime; echo "bench: systemd ready at $up s" >/dev/console'
+# After the time is taken (it does not count): when the datastore started and was ready, for
+# the timeline (BENCH_LOGS).
+ExecStart=/bin/sh -c 'echo "bench: datastore $(systemctl show -p ExecMainStartTimestampMonotonic -p ActiveEnterTimestampMonotonic datastore.service | tr "\\n" " ") $(journalctl -b -u datastore.service -o cat --no-pager | grep "started:")" >/dev/console'
 [Install]
 WantedBy=bench.target
 UNIT
@@ -86,10 +92,18 @@ UNIT
 "$lib/make-stage1-disk.sh" "$root" "$work/systemd-disk" 256 >/dev/null
 # shellcheck disable=SC1091
 . "$work/systemd-disk/disk.env"
-systemd_cmdline="console=ttyS0,115200 quiet cairn.root=PARTLABEL=cairn-root-a"
-systemd_cmdline+=" cairn.verity.roothash=$ROOTHASH cairn.verity.hashoffset=$HASHOFFSET"
-systemd_cmdline+=" cairn.data=PARTLABEL=cairn-data cairn.boot=PARTLABEL=cairn-boot"
+# The image's own command line (every kernel parameter the recipe sets applies to both sides
+# alike), with this disk's verity root hash and hash offset, and systemd as the init.
+systemd_cmdline=$(echo "$cairn_cmdline" |
+  sed -E "s/cairn\.verity\.roothash=[^ ]*/cairn.verity.roothash=$ROOTHASH/;
+          s/cairn\.verity\.hashoffset=[^ ]*/cairn.verity.hashoffset=$HASHOFFSET/")
 systemd_cmdline+=" cairn.init=/lib/systemd/systemd systemd.unit=bench.target"
+case $systemd_cmdline in
+  *"cairn.verity.roothash=$ROOTHASH"*"cairn.verity.hashoffset=$HASHOFFSET"*) ;;
+  *) fail "cannot derive the systemd command line from: $cairn_cmdline" ;;
+esac
+echo "kernel command line, cairn:   $cairn_cmdline" >&2
+echo "kernel command line, systemd: $systemd_cmdline" >&2
 
 qemu=(qemu-system-x86_64 -accel tcg -M q35 -cpu max -m 1024 -smp 2 -display none
       -serial stdio -monitor none -no-reboot -nic user,model=virtio-net-pci)
@@ -109,7 +123,15 @@ run_one() {
     sleep 0.1; waited=$((waited + 1))
   done
   end=$(date +%s%N)
+  if [ -n "${BENCH_LOGS:-}" ]; then  # the timeline lines that follow the ready line, up to 20 s
+    for ((waited = 0; waited < 200; waited++)); do
+      grep -Eq 'bench: datastore .*started:|cairn-init: timeline datastore' "$log" && break
+      sleep 0.1
+    done
+    sleep 0.5
+  fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  if [ -n "${BENCH_LOGS:-}" ]; then mkdir -p "$BENCH_LOGS" && cp "$log" "$BENCH_LOGS/$name-$round.log"; fi
   local guest
   guest=$(grep -Eo "$pattern" "$log" | head -n1 | grep -Eo '[0-9]+(\.[0-9]+)?' | head -n1)
   case $name in systemd*) guest=$(echo "$guest * 1000 / 1" | bc) ;; esac
@@ -118,14 +140,14 @@ run_one() {
 
 cairn_disk=$(ls "$img_dir"/*.img)
 declare -a cg cw sg sw
-for ((r = 1; r <= rounds; r++)); do
+for ((round = 1; round <= rounds; round++)); do
   read -r g w < <(run_one cairn "$cairn_disk" "$cairn_initrd" "$cairn_cmdline" \
     'cairn-init: node ready in [0-9]+ ms')
   cg+=("$g"); cw+=("$w")
   read -r g w < <(run_one systemd "$work/systemd-disk/disk.img" "$cairn_initrd" \
     "$systemd_cmdline" 'bench: systemd ready at [0-9.]+ s')
   sg+=("$g"); sw+=("$w")
-  echo "round $r: cairn ${cg[-1]} ms, systemd ${sg[-1]} ms (guest, since kernel start)" >&2
+  echo "round $round: cairn ${cg[-1]} ms, systemd ${sg[-1]} ms (guest, since kernel start)" >&2
 done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
