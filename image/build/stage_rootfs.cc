@@ -84,8 +84,11 @@ constexpr const char* kWriteStatusHook =
     "grep -v '^Package:' \"$status.control\"; echo; "
     "done > \"$status.new\"; rm -f \"$status.control\"; mv \"$status.new\" \"$status\"";
 
-void make_rootfs_tar(BuildContext& ctx, const std::vector<std::string>& packages,
-                     const fs::path& tar) {
+// Returns a shared lock on the new tar, taken before it is published: no eviction can remove
+// it between its rename and the extraction that reads it.
+std::unique_ptr<CacheLock> make_rootfs_tar(BuildContext& ctx,
+                                           const std::vector<std::string>& packages,
+                                           const fs::path& tar) {
   const Recipe& r = ctx.recipe;
   fs::path debs = ctx.options.cache_dir / "debs" / (r.suite + "-" + debian_arch(r.arch));
   // apt reads every cached .deb: no eviction removes one meanwhile.
@@ -131,7 +134,9 @@ void make_rootfs_tar(BuildContext& ctx, const std::vector<std::string>& packages
     fs::remove(partial, ec);
     throw;
   }
+  auto lock = lock_shared_if_exists(partial);
   fs::rename(partial, tar);
+  return lock;
 }
 
 // The image's package list: the tree's dpkg status database, also written as
@@ -343,8 +348,7 @@ void stage_rootfs(BuildContext& ctx) {
   } else {
     auto base_lock = lock_shared_if_exists(base_tar);
     if (!base_lock) {
-      make_rootfs_tar(ctx, packages, base_tar);
-      base_lock = lock_shared_if_exists(base_tar);
+      base_lock = make_rootfs_tar(ctx, packages, base_tar);
       made_base = true;
     }
     touch_last_use(base_tar);
