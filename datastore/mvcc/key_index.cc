@@ -69,16 +69,16 @@ void KeyIndex::detach_lease(const std::string* key, int64_t lease) {
 
 void KeyIndex::put(const std::string& key, const KeyMeta& meta) {
   std::unique_lock lock(mu_);
-  put_unshared(key, meta);
+  put_at(keys_.try_emplace(key).first, meta);
 }
 
 void KeyIndex::erase(const std::string& key, int64_t row) {
   std::unique_lock lock(mu_);
-  erase_unshared(key, row);
+  auto it = keys_.find(key);
+  if (it != keys_.end()) erase_at(it, row);
 }
 
-void KeyIndex::put_unshared(const std::string& key, const KeyMeta& meta) {
-  auto it = keys_.try_emplace(key).first;
+void KeyIndex::put_at(Keys::iterator it, const KeyMeta& meta) {
   History& h = it->second;
   const std::string* k = &it->first;
   if (h.live) {
@@ -92,15 +92,22 @@ void KeyIndex::put_unshared(const std::string& key, const KeyMeta& meta) {
   if (meta.lease != 0) lease_keys_[meta.lease].insert(k);
 }
 
-void KeyIndex::erase_unshared(const std::string& key, int64_t row) {
-  auto it = keys_.find(key);
-  if (it == keys_.end() || !it->second.live) return;
+void KeyIndex::erase_at(Keys::iterator it, int64_t row) {
   History& h = it->second;
+  if (!h.live) return;
   detach_lease(&it->first, h.latest.lease);
   h.live = false;
   h.latest = KeyMeta{};
   h.rows.push_back(uint64_t(row) << 1 | kTombstone);
   --live_;
+}
+
+KeyIndex::Keys::iterator KeyIndex::Builder::slot(std::string&& key) {
+  auto found = slots_.find(std::string_view(key));
+  if (found != slots_.end()) return found->second;
+  auto it = index_.keys_.try_emplace(std::move(key)).first;
+  slots_.emplace(std::string_view(it->first), it);
+  return it;
 }
 
 std::vector<int64_t> KeyIndex::compactable_rows(int64_t revision) const {

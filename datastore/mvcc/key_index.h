@@ -22,6 +22,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -47,10 +48,11 @@ class KeyIndex {
   void put(const std::string& key, const KeyMeta& meta);
   // Appends a tombstone of live `key` stored in row `row`.
   void erase(const std::string& key, int64_t row);
-  // put/erase without taking the lock, for an index no other thread can reach yet (the
-  // start-up rebuild fills a fresh index with a million rows before swapping it in).
-  void put_unshared(const std::string& key, const KeyMeta& meta);
-  void erase_unshared(const std::string& key, int64_t row);
+
+  // Builder (below) fills a fresh index that no other thread can reach yet (the start-up rebuild,
+  // up to millions of rows in id order, before replace_with): no lock, and each row finds its key
+  // by hash instead of by the ordered map's string comparisons.
+  class Builder;
 
   // The rows a compaction at `revision` makes unreachable: for each key, every row older
   // than its newest row at or below `revision`, and that row too when it is a tombstone.
@@ -90,12 +92,31 @@ class KeyIndex {
   // The newest entry of h at or below `revision` (0 if none).
   static uint64_t entry_at(const History& h, int64_t revision);
   void detach_lease(const std::string* key, int64_t lease);
+  void put_at(Keys::iterator it, const KeyMeta& meta);
+  void erase_at(Keys::iterator it, int64_t row);
 
   mutable std::shared_mutex mu_;
   Keys keys_;
   size_t live_ = 0;
   // Keys point at the map's own (stable) key strings: each key string is held once.
   std::unordered_map<int64_t, std::set<const std::string*, KeyPtrLess>> lease_keys_;
+};
+
+class KeyIndex::Builder {
+ public:
+  explicit Builder(KeyIndex& index) : index_(index) {}
+  void put(std::string&& key, const KeyMeta& meta) { index_.put_at(slot(std::move(key)), meta); }
+  // A tombstone of a key without a put before it (none in a consistent table) is ignored.
+  void erase(const std::string& key, int64_t row) {
+    auto found = slots_.find(std::string_view(key));
+    if (found != slots_.end()) index_.erase_at(found->second, row);
+  }
+
+ private:
+  Keys::iterator slot(std::string&& key);
+  KeyIndex& index_;
+  // Views of the map's own (stable) key strings.
+  std::unordered_map<std::string_view, Keys::iterator> slots_;
 };
 
 }  // namespace cairn::datastore::mvcc

@@ -133,6 +133,7 @@ std::optional<std::string> value_at(Connection& conn, int64_t row) {
 
 int64_t load_index(Connection& conn, KeyIndex& index) {
   KeyIndex fresh;
+  KeyIndex::Builder builder(fresh);
   int64_t last = 0;
   for (;;) {
     auto rows = conn.query(
@@ -143,7 +144,7 @@ int64_t load_index(Connection& conn, KeyIndex& index) {
       int64_t id = int_of(r.at(0));
       int64_t version = int_of(r.at(3));
       if (version == 0) {
-        fresh.erase_unshared(bytes_of(r.at(1)), id);
+        builder.erase(bytes_of(r.at(1)), id);
       } else {
         KeyMeta m;
         m.create_revision = int_of(r.at(2));
@@ -151,7 +152,7 @@ int64_t load_index(Connection& conn, KeyIndex& index) {
         m.version = version;
         m.lease = int_of(r.at(4));
         m.row = id;
-        fresh.put_unshared(bytes_of(r.at(1)), m);
+        builder.put(bytes_of(r.at(1)), m);
       }
       last = id;
     }
