@@ -266,6 +266,9 @@ void stage_install(BuildContext& ctx) {
   install_artifacts(ctx);
   prune(ctx);
   finish_tree(ctx);
+  // Stage 1 reads the services' executables ahead while it prepares /var and stage 2 starts
+  // (init/stage1/readahead.h): their list, in the recipe's order.
+  std::string readahead = "# the enabled services' executables (cairn-image)\n";
   for (const auto& name : ctx.installed_services) {
     std::string exec = service_exec(ctx.rootfs / "etc/cairn/services" / (name + ".toml"));
     std::error_code ec;
@@ -273,7 +276,10 @@ void stage_install(BuildContext& ctx) {
         !fs::is_symlink(in_root(ctx, exec), ec))
       throw std::runtime_error("service " + name + ": its exec " + exec +
                                " is not in the image (add its package or binary)");
+    if (!exec.empty() && exec[0] == '/') readahead += exec + "\n";
   }
+  fs::create_directories(ctx.rootfs / "usr/share/cairn");
+  std::ofstream(ctx.rootfs / "usr/share/cairn/readahead") << readahead;
   normalize_times(ctx.rootfs, ctx.epoch);
 }
 

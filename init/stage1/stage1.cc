@@ -14,6 +14,7 @@
 #include "init/stage1/block_devices.h"
 #include "init/stage1/boot_plan.h"
 #include "init/stage1/device_wait.h"
+#include "init/stage1/readahead.h"
 #include "init/stage1/stage1_log.h"
 #include "init/stage1/system_steps.h"
 
@@ -139,6 +140,9 @@ void run() {
               root_dev + " (" + plan.rootfstype + ") on " + kSysroot + ": " + std::strerror(errno),
               boot);
   }
+
+  // The services' executables, read ahead by a child while /var and stage 2 are prepared.
+  if (start_readahead(kSysroot) > 0) log_info("reading ahead the services' executables");
 
   std::vector<std::string> notes;
   error = prepare_writable(data, kSysroot, "/run/cairn/data", plan.grow_data, &notes);
