@@ -30,8 +30,8 @@ SyscallFn real_syscall() {
   if (f == nullptr) {
     f = reinterpret_cast<SyscallFn>(::dlsym(RTLD_NEXT, "syscall"));
     if (f == nullptr) {
-      // Only a statically linked program gets here, and it cannot have reached this wrapper
-      // through libraft's shared object: nothing sensible to forward to.
+      // Only a program with glibc itself linked statically gets here (cairn-datastore links
+      // glibc dynamically even when the other libraries are static): nothing to forward to.
       std::fputs("cairn-datastore: dlsym(RTLD_NEXT, \"syscall\") failed\n", stderr);
       std::abort();
     }
