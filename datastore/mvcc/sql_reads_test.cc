@@ -153,6 +153,23 @@ TEST_F(SqlReadsTest, RangeAtAgreesWithCountAtAndTheModelAtEveryRevision) {
   });
 }
 
+// A row the index names but SQL no longer has (a compaction committed between the index
+// lookup and the fetch) fails the read as compacted instead of answering short.
+TEST_F(SqlReadsTest, RangeOverARowThatIsGoneFailsAsCompacted) {
+  write([](WriteTxn& t) { t.put("gone", "1", 0); });
+  KeyIndex stale;
+  stale.put("gone", KeyMeta{2, 2, 1, 0, row_id(2, 7)});  // no such row
+  store->readers().with([&](Connection& c) {
+    EXPECT_EQ(range_at(c, store->index(), RangeQuery{{"gone", ""}, 2, 0, false}).size(), 1u);
+    try {
+      range_at(c, stale, RangeQuery{{"gone", ""}, 2, 0, false});
+      ADD_FAILURE() << "a missing row was not noticed";
+    } catch (const StoreError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kCompacted);
+    }
+  });
+}
+
 TEST_F(SqlReadsTest, QueriesUseThePrimaryKeyOnly) {
   store->readers().with([&](Connection& c) {
     auto plan_of = [&](const std::string& sql) {
