@@ -9,20 +9,10 @@
 #include <map>
 
 #include "init/stage1/partition_table.h"
+#include "init/stage1/sysfs_read.h"
 
 namespace cairn::init::stage1 {
 namespace {
-
-std::string read_small_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

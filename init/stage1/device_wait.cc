@@ -44,10 +44,17 @@ WaitResult wait_for_devices(const std::vector<WaitRequest>& requests, long long 
     if (all || seam.now_ms() >= deadline) break;
     seam.sleep_ms(50);
   }
+  std::string explanation;
+  bool explained = false;
   for (size_t i = 0; i < requests.size(); ++i) {
     if (r.found[i]) continue;
     std::string msg = requests[i].role + " device " + requests[i].spec.str() + " not found after " +
                       std::to_string(timeout_ms / 1000) + " s; block devices: " + describe(devices);
+    if (requests[i].required && seam.explain_missing) {
+      if (!explained) explanation = seam.explain_missing();
+      explained = true;
+      if (!explanation.empty()) msg += "; " + explanation;
+    }
     (requests[i].required ? r.errors : r.warnings).push_back(msg);
   }
   return r;

@@ -30,11 +30,15 @@ struct WaitSeam {
   std::function<std::vector<BlockDevice>()> scan;
   std::function<long long()> now_ms;
   std::function<void(int ms)> sleep_ms;
+  // Called once on timeout when a required device is missing: why no disk may have shown up
+  // (storage_hint.h); appended to the error when not empty. Optional.
+  std::function<std::string()> explain_missing = nullptr;
 };
 
 // Scans until every request is found or `timeout_ms` passes (every 50 ms). A spec that
 // matches two devices is an error at once (booting the wrong root must never happen
-// silently). On timeout the errors name what was missing and which devices were seen.
+// silently). On timeout the errors name what was missing, which devices were seen and what
+// `explain_missing` says.
 WaitResult wait_for_devices(const std::vector<WaitRequest>& requests, long long timeout_ms,
                             const WaitSeam& seam);
 

@@ -73,5 +73,40 @@ TEST(DeviceWait, AmbiguousIsAnImmediateError) {
   EXPECT_EQ(world.scans, 1);
 }
 
+TEST(DeviceWait, TimeoutAppendsTheExplanationOnceForRequiredDevices) {
+  FakeWorld world;
+  world.root_appears_at_scan = 1000000;
+  WaitSeam seam = world.seam();
+  int asked = 0;
+  seam.explain_missing = [&asked] {
+    ++asked;
+    return std::string("PCI 0000:00:1f.2 SATA controller (AHCI) has no driver");
+  };
+  auto r = wait_for_devices({{"root", spec("PARTLABEL=cairn-root-a"), true},
+                             {"data", spec("PARTLABEL=cairn-data"), true},
+                             {"boot", spec("PARTLABEL=cairn-boot-x"), false}},
+                            500, seam);
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(asked, 1);
+  EXPECT_NE(r.errors[0].find("; PCI 0000:00:1f.2 SATA controller (AHCI) has no driver"),
+            std::string::npos)
+      << r.errors[0];
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].find("SATA"), std::string::npos) << r.warnings[0];
+}
+
+TEST(DeviceWait, NoExplanationWhenEverythingIsFound) {
+  FakeWorld world;
+  WaitSeam seam = world.seam();
+  int asked = 0;
+  seam.explain_missing = [&asked] {
+    ++asked;
+    return std::string("x");
+  };
+  auto r = wait_for_devices({{"root", spec("PARTLABEL=cairn-root-a"), true}}, 5000, seam);
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(asked, 0);
+}
+
 }  // namespace
 }  // namespace cairn::init::stage1

@@ -16,6 +16,7 @@
 #include "init/stage1/device_wait.h"
 #include "init/stage1/readahead.h"
 #include "init/stage1/stage1_log.h"
+#include "init/stage1/storage_hint.h"
 #include "init/stage1/system_steps.h"
 
 namespace cairn::init {
@@ -113,7 +114,8 @@ void run() {
   if (!plan.data.empty()) requests.push_back({"data", plan.data, true});
   if (!plan.boot.empty()) requests.push_back({"boot", plan.boot, false});
   WaitSeam seam{[] { return scan_block_devices(); }, [] { return uptime_ms(); },
-                [](int ms) { sleep_ms(ms); }};
+                [](int ms) { sleep_ms(ms); },
+                [] { return describe_unclaimed_storage(find_unclaimed_storage()); }};
   WaitResult devices = wait_for_devices(requests, plan.timeout_seconds * 1000LL, seam);
   std::optional<BlockDevice> boot;
   if (!plan.boot.empty()) boot = devices.found.back();

@@ -7,7 +7,12 @@ src=$1 out=$2
 mkdir -p "$out"
 cxx=aarch64-linux-gnu-g++
 flags=(-std=c++20 -O2 -static -Wall -Wextra -I"$src")
-stage1_sources=("$src"/init/stage1/{block_devices,boot_plan,device_wait,partition_grow,partition_table,stage1,stage1_log,system_steps,verity,stage1_main}.cc)
+# Every source of the stage 1 library (init/stage1/CMakeLists.txt) plus its main: all .cc files
+# there but the tests and fuzz targets, so a new file cannot be forgotten here.
+stage1_sources=()
+for f in "$src"/init/stage1/*.cc; do
+  case "${f##*/}" in *_test.cc | fuzz_*) ;; *) stage1_sources+=("$f") ;; esac
+done
 newest=$(ls -t "${stage1_sources[@]}" "$src"/init/stage1/*.h "$src"/qemu-tests/probe/stage2_probe.cc | head -n1)
 if [ "$out/cairn-stage1" -nt "$newest" ] && [ "$out/cairn-stage2-probe" -nt "$newest" ]; then exit 0; fi
 "$cxx" "${flags[@]}" -o "$out/cairn-stage1" "${stage1_sources[@]}"
