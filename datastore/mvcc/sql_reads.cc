@@ -131,6 +131,13 @@ std::optional<std::string> value_at(Connection& conn, int64_t row) {
   return bytes_of(rows.rows[0].at(0));
 }
 
+std::unordered_map<int64_t, std::string> values_at(Connection& conn,
+                                                   const std::vector<int64_t>& ids) {
+  std::unordered_map<int64_t, std::string> out;
+  for (auto& [id, kv] : fetch_rows(conn, ids, true)) out.emplace(id, std::move(kv.value));
+  return out;
+}
+
 int64_t load_index(Connection& conn, KeyIndex& index) {
   KeyIndex fresh;
   KeyIndex::Builder builder(fresh);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,11 @@ std::vector<Event> history(Connection& conn, const KeyIndex& index, const KeyRan
 
 // The value stored in row `row`, if that row exists.
 std::optional<std::string> value_at(Connection& conn, int64_t row);
+
+// The values stored in rows `ids`, fetched in as few statements as history() uses; a row that
+// no longer exists (compacted away) is absent from the result.
+std::unordered_map<int64_t, std::string> values_at(Connection& conn,
+                                                   const std::vector<int64_t>& ids);
 
 // Rebuilds `index` from every row of kv (one pass in id order, in chunks); returns the
 // store's current revision (1 for an empty store, as etcd).

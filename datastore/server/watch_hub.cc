@@ -205,10 +205,14 @@ void WatchHub::load_prev_values(std::vector<mvcc::Event>& events) {
   if (need.empty()) return;
   try {
     store_.readers().with([&](mvcc::Connection& conn) {
+      std::vector<int64_t> rows;
+      rows.reserve(need.size());
+      for (auto* ev : need) rows.push_back(ev->prev_row);
+      auto values = mvcc::values_at(conn, rows);
       for (auto* ev : need) {
-        auto v = mvcc::value_at(conn, ev->prev_row);
-        if (v) {
-          ev->prev->value = std::move(*v);
+        auto it = values.find(ev->prev_row);
+        if (it != values.end()) {
+          ev->prev->value = it->second;
         } else {
           ev->prev.reset();  // compacted away
         }
