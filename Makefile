@@ -5,6 +5,12 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+# New build trees use Ninja (scripts/deps/build.txt): it schedules the whole tree's compiles
+# as one graph (no per-directory make recursion, no separate dependency-scan steps), which
+# keeps both cores busy through the link-bound stretches. The variable also reaches the
+# nested configures that tests run (scripts/cross-arm64.sh's arm64 tree). CMake only reads
+# it when a tree is first configured: an existing tree keeps the generator it was made with.
+export CMAKE_GENERATOR ?= Ninja
 
 .PHONY: all deps build asan fuzz test test-unit run dev format clean
 
