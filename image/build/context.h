@@ -72,6 +72,9 @@ struct BuildContext {
   std::filesystem::path boot_assets;
   std::vector<std::string> installed_binaries;  // paths inside the image
   std::vector<std::string> installed_services;
+  // What stage 1 reads ahead at boot (usr/share/cairn/readahead), in order: cairn-init, then
+  // the enabled services' executables. root-compress-files = "boot" compresses these.
+  std::vector<std::string> boot_files;
 
   // initramfs stage
   std::filesystem::path initramfs;

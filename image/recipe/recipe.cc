@@ -136,7 +136,7 @@ void record_list_positions(Recipe& r, const TomlSection& s, std::string_view key
 
 void parse_image(const TomlSection& s, Recipe& r) {
   s.check_keys({"name", "version", "arch", "board", "formats", "source-date-epoch", "seed",
-                "root-compression"});
+                "root-compression", "root-compress-files"});
   if (auto v = require(s, "name", s.string_checked("name", check_name))) r.name = *v;
   if (auto v = require(s, "version", s.string_checked("version", check_no_space))) r.version = *v;
   auto arch = require(s, "arch", s.string_checked("arch", [](const std::string& v) {
@@ -171,6 +171,10 @@ void parse_image(const TomlSection& s, Recipe& r) {
                                                          : "must be \"none\", \"lz4\" or \"lz4hc\"";
       }))
     r.root_compression = *v;
+  if (auto v = s.string_checked("root-compress-files", [](const std::string& c) {
+        return c == "all" || c == "boot" ? "" : "must be \"all\" or \"boot\"";
+      }))
+    r.root_compress_files = *v;
 }
 
 void parse_packages(const TomlSection& s, Recipe& r) {

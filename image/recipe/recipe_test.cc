@@ -70,6 +70,15 @@ TEST(Recipe, GoodRecipeParses) {
   EXPECT_EQ(r->effective_seed(), "qemu-x86_64-0.1.0");
   EXPECT_EQ(r->source_date_epoch, 1704067200);
   EXPECT_TRUE(r->extra_sources.empty());
+  EXPECT_EQ(r->root_compression, "none");
+  EXPECT_EQ(r->root_compress_files, "all");
+  r = parse_recipe_text(replace(kGood, "board = \"uefi\"",
+                                "board = \"uefi\"\nroot-compression = \"lz4hc\"\n"
+                                "root-compress-files = \"boot\""),
+                        "/r/recipes/x.toml", diags);
+  ASSERT_TRUE(r) << to_string(diags);
+  EXPECT_EQ(r->root_compression, "lz4hc");
+  EXPECT_EQ(r->root_compress_files, "boot");
   r = parse_recipe_text(
       replace(kGood, "suite = \"bookworm\"",
               "suite = \"bookworm\"\nextra-sources = [\"http://deb.debian.org/debian-security "
@@ -148,6 +157,9 @@ TEST(Recipe, BadRecipesNameFileLineColumnAndReason) {
       {"negative epoch",
        replace(kGood, "board = \"uefi\"", "board = \"uefi\"\nsource-date-epoch = -1"),
        "/r/x.toml:6:21: error: image.source-date-epoch: "},
+      {"bad root-compress-files",
+       replace(kGood, "board = \"uefi\"", "board = \"uefi\"\nroot-compress-files = \"hot\""),
+       "/r/x.toml:6:23: error: image.root-compress-files: must be \"all\" or \"boot\""},
   };
   for (const auto& c : cases) {
     auto diags = parse(c.text);

@@ -273,7 +273,25 @@ TEST_F(ImageBuild, QemuX86_64) {
   check_manifest_hashes(out, manifest);
   EXPECT_NE(manifest.find("\"name\": \"linux-image-6."), std::string::npos);
   EXPECT_NE(manifest.find("\"name\": \"util-linux\""), std::string::npos);
+  // root-compress-files = "boot": cairn-init and the services' executables are compressed
+  // (fewer blocks for dm-verity to hash at boot), the rest is not; stage 1 reads cairn-init
+  // ahead first.
+  {
+    fs::path part = scratch_ / "root-dump.img";
+    extract(image, parts["2"].offset, parts["2"].size, part);
+    auto init = run_tool({"dump.erofs", "--path=/usr/sbin/cairn-init", part.string()});
+    EXPECT_NE(init.out.find("Layout: 3"), std::string::npos) << init.out << init.err;
+    auto bash = run_tool({"dump.erofs", "--path=/bin/bash", part.string()});
+    EXPECT_EQ(bash.out.find("Layout: 3"), std::string::npos) << bash.out << bash.err;
+    EXPECT_NE(bash.out.find("Layout: "), std::string::npos) << bash.out << bash.err;
+    fs::remove(part);
+  }
   fs::path root = unpack_root(image, parts["2"]);
+  EXPECT_EQ(read_file(root / "usr/share/cairn/readahead")
+                .rfind("# cairn-init and the enabled services' executables (cairn-image)\n"
+                       "/usr/sbin/cairn-init\n",
+                       0),
+            0u);
   check_packages(root, manifest);
   check_modules(root, manifest);
   // The recipe omits physical-server drivers that other modules need (bnx2fc needs cnic under

@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "init/stage1/block_devices.h"
 #include "init/stage1/boot_plan.h"
 #include "init/stage1/device_wait.h"
+#include "init/stage1/module_loader.h"
 #include "init/stage1/readahead.h"
 #include "init/stage1/stage1_log.h"
 #include "init/stage1/storage_hint.h"
@@ -26,6 +28,7 @@ using namespace stage1;
 
 constexpr const char* kSysroot = "/sysroot";
 constexpr const char* kMapperName = "cairn-root";
+constexpr const char* kBootModules = "/etc/cairn/boot-modules";
 
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1000000L};
@@ -33,13 +36,19 @@ void sleep_ms(int ms) {
   }
 }
 
-std::string read_cmdline() {
-  FILE* f = std::fopen("/proc/cmdline", "re");
+std::string read_file(const char* path) {
+  FILE* f = std::fopen(path, "re");
   if (!f) return {};
+  std::string text;
   char buf[4096];
-  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
   std::fclose(f);
-  return std::string(buf, n);
+  return text;
+}
+
+std::string read_cmdline() {
+  return read_file("/proc/cmdline");
 }
 
 [[noreturn]] void halt_forever() {
@@ -47,10 +56,19 @@ std::string read_cmdline() {
   while (true) ::pause();  // PID 1 must never exit: the kernel would panic
 }
 
+// The boot modules being loaded (run()), so that an emergency can wait for them: writing the
+// error onto the boot partition needs vfat.
+ModuleLoader* g_modules = nullptr;
+
 // The documented emergency behaviour (docs/stage1.md). Never returns.
 [[noreturn]] void emergency(Emergency mode, const std::string& step, const std::string& why,
                             const std::optional<BlockDevice>& boot) {
   log_error("FAILED: " + step + ": " + why);
+  if (g_modules) {
+    std::vector<std::string> warnings;
+    g_modules->finish(&warnings);
+    for (const auto& w : warnings) log_warning("module: " + w);
+  }
   if (boot) {
     std::string text = "cairn stage 1 failed at " + std::to_string(uptime_ms()) +
                        " ms after boot\nstep: " + step + "\nerror: " + why +
@@ -103,12 +121,21 @@ void run() {
     emergency(plan.emergency, "kernel command line", all, find_boot_quickly(plan));
   }
 
-  std::vector<std::string> warnings;
-  int loaded = 0;
-  error = load_boot_modules("/etc/cairn/boot-modules", &warnings, &loaded);
-  for (const auto& w : warnings) log_warning("module: " + w);
-  if (!error.empty()) emergency(plan.emergency, "kernel modules", error, std::nullopt);
-  log_info("loaded " + std::to_string(loaded) + " kernel modules");
+  // The boot modules load on a thread (module_loader.h); each step below waits only for the
+  // modules it needs, in list order.
+  struct utsname u {};
+  ::uname(&u);
+  const std::string module_dir = std::string("/lib/modules/") + u.release + "/";
+  std::vector<std::string> module_paths = parse_module_list(read_file(kBootModules));
+  if (!module_paths.empty() && ::access(module_dir.c_str(), F_OK) != 0) {
+    emergency(plan.emergency, "kernel modules",
+              "the initramfs has no modules for the running kernel " + std::string(u.release) +
+                  " (built for another kernel version?)",
+              std::nullopt);
+  }
+  ModuleLoader modules(module_dir, std::move(module_paths), load_module_file);
+  modules.start();
+  g_modules = &modules;
 
   std::vector<WaitRequest> requests = {{"root", plan.root, true}};
   if (!plan.data.empty()) requests.push_back({"data", plan.data, true});
@@ -128,6 +155,7 @@ void run() {
 
   std::string root_dev = "/dev/" + root.devname;
   if (!plan.roothash.empty()) {
+    modules.wait_for("dm_verity");
     error = setup_verity(root, plan.roothash, plan.hash_offset, kMapperName);
     if (!error.empty()) emergency(plan.emergency, "dm-verity", error, boot);
     root_dev = std::string("/dev/mapper/") + kMapperName;
@@ -137,6 +165,7 @@ void run() {
   }
 
   ::mkdir(kSysroot, 0755);
+  modules.wait_for(module_name_of(plan.rootfstype));
   if (::mount(root_dev.c_str(), kSysroot, plan.rootfstype.c_str(), MS_RDONLY, nullptr) != 0) {
     emergency(plan.emergency, "mount root",
               root_dev + " (" + plan.rootfstype + ") on " + kSysroot + ": " + std::strerror(errno),
@@ -145,6 +174,12 @@ void run() {
 
   // The services' executables, read ahead by a child while /var and stage 2 are prepared.
   if (start_readahead(kSysroot) > 0) log_info("reading ahead the services' executables");
+
+  // The rest (the data partition's file system, overlay, vfat, input drivers) from here on.
+  std::vector<std::string> warnings;
+  int loaded = modules.finish(&warnings);
+  for (const auto& w : warnings) log_warning("module: " + w);
+  log_info("loaded " + std::to_string(loaded) + " kernel modules");
 
   std::vector<std::string> notes;
   error = prepare_writable(data, kSysroot, "/run/cairn/data", plan.grow_data, &notes);

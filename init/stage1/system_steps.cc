@@ -48,16 +48,6 @@ class Fd {
   int fd_;
 };
 
-std::string read_text(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return {};
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  return out;
-}
-
 bool write_all(int fd, const char* data, size_t size) {
   while (size > 0) {
     ssize_t n = ::write(fd, data, size);
@@ -196,45 +186,6 @@ std::string mount_api_filesystems() noexcept {
       if (::mount(m.source, m.target, m.type, m.flags, m.data) != 0 && errno != EBUSY) {
         return sys_error(std::string("mount ") + m.type + " on " + m.target);
       }
-    }
-    return "";
-  } catch (...) {
-    return "out of memory";
-  }
-}
-
-std::string load_boot_modules(const std::string& list_file, std::vector<std::string>* warnings,
-                              int* loaded) noexcept {
-  try {
-    *loaded = 0;
-    struct utsname u {};
-    ::uname(&u);
-    const std::string base = std::string("/lib/modules/") + u.release + "/";
-    if (::access(list_file.c_str(), F_OK) != 0) return "";  // no modules: everything built in
-    std::string text = read_text(list_file);
-    size_t pos = 0;
-    while (pos < text.size()) {
-      size_t end = text.find('\n', pos);
-      if (end == std::string::npos) end = text.size();
-      std::string line = text.substr(pos, end - pos);
-      pos = end + 1;
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
-      if (line.empty() || line[0] == '#') continue;
-      const std::string path = base + line;
-      Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (fd.get() < 0) {
-        if (errno == ENOENT && ::access(base.c_str(), F_OK) != 0) {
-          return "the initramfs has no modules for the running kernel " + std::string(u.release) +
-                 " (built for another kernel version?)";
-        }
-        warnings->push_back(sys_error(path));
-        continue;
-      }
-      if (::syscall(SYS_finit_module, fd.get(), "", 0) != 0 && errno != EEXIST) {
-        warnings->push_back(sys_error("finit_module " + line));
-        continue;
-      }
-      ++*loaded;
     }
     return "";
   } catch (...) {

@@ -16,13 +16,6 @@ namespace cairn::init::stage1 {
 // /proc, /sys, /dev (devtmpfs), /run (tmpfs) in the initramfs; already-mounted ones are kept.
 std::string mount_api_filesystems() noexcept;
 
-// Loads every module listed in `list_file` from /lib/modules/<uname -r>/ with finit_module,
-// in order. EEXIST is success; other failures are collected in *warnings (a CPU-specific
-// module such as crc32c-intel may legitimately refuse to load; what is really missing shows
-// up as a missing device or filesystem later, with a clearer message).
-std::string load_boot_modules(const std::string& list_file, std::vector<std::string>* warnings,
-                              int* loaded) noexcept;
-
 // Creates /dev/mapper/<name> as a read-only dm-verity device over `device` (data and hash
 // tree on the same partition, superblock at hash_offset). Returns the error or "".
 std::string setup_verity(const BlockDevice& device, const std::string& roothash,
