@@ -22,6 +22,7 @@
 #include "datastore/api/services.h"
 #include "datastore/dqlite/aio_reaper.h"
 #include "datastore/dqlite/node.h"
+#include "datastore/dqlite/raft_io_settings.h"
 #include "datastore/main/memory.h"
 #include "datastore/main/options.h"
 #include "datastore/main/sd_notify.h"
@@ -122,6 +123,8 @@ int run(const cli::Options& opts, const cli::TlsFiles& tls, StartupPhases& phase
   node_opts.snapshot_threshold = opts.snapshot_threshold;
   node_opts.snapshot_trailing = opts.snapshot_trailing;
   node_opts.inline_io_destroy = opts.inline_io_destroy;
+  // Read by the raft_uv_init wrapper (raft_uv_hook.cc) inside dqlite_node_create.
+  cairn::dqlite::set_snapshot_compression(opts.snapshot_compression);
   std::unique_ptr<cairn::dqlite::Node> node;
   try {
     node = cairn::dqlite::Node::start(node_opts);
@@ -138,6 +141,12 @@ int run(const cli::Options& opts, const cli::TlsFiles& tls, StartupPhases& phase
     std::fprintf(stderr, "cairn-datastore: raft io_destroy: %s (%llu so far)\n",
                  inline_mode ? "inline" : "background",
                  static_cast<unsigned long long>(s.deferred));
+    std::fprintf(stderr, "cairn-datastore: allocator: %s\n", cli::allocator_name());
+    // 0 would mean the wrapper is not in the call path: libraft's default (LZ4) runs.
+    std::fprintf(stderr,
+                 "cairn-datastore: raft snapshot compression: %s (applied to %llu raft I/O)\n",
+                 cairn::dqlite::snapshot_compression() ? "on" : "off",
+                 static_cast<unsigned long long>(cairn::dqlite::raft_uv_configured()));
   }
 
   mvcc::StoreOptions store_opts;

@@ -16,13 +16,19 @@
 
 namespace cairn::datastore::cli {
 
-// mallopt: at most 2 arenas, a fixed 128 KiB mmap threshold (large buffers go straight back
-// to the kernel when freed) and a 128 KiB trim threshold. Call first thing in main(), before
-// any thread starts. A no-op under sanitizers, which bring their own allocator.
+// "tcmalloc" when the binary links gperftools' tcmalloc (datastore/main/allocator.cmake,
+// -DCAIRN_DATASTORE_TCMALLOC=ON), else "glibc".
+const char* allocator_name();
+
+// glibc: at most 2 arenas, a fixed 128 KiB mmap threshold (large buffers go straight back
+// to the kernel when freed) and a 128 KiB trim threshold. tcmalloc: thread caches capped at
+// 8 MiB in all. Call first thing in main(), before any thread starts. No effect under
+// sanitizers, which bring their own allocator.
 void configure_allocator();
 
-// Returns free heap pages to the kernel (malloc_trim) every `period` on its own thread, so
-// memory freed inside the heaps (not only at their tops) stops counting as resident.
+// Returns free heap pages to the kernel every `period` on its own thread (glibc: malloc_trim;
+// tcmalloc: ReleaseFreeMemory), so memory freed inside the heaps (not only at their tops)
+// stops counting as resident.
 class HeapTrimmer {
  public:
   explicit HeapTrimmer(std::chrono::milliseconds period);

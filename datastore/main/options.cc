@@ -22,7 +22,7 @@ const char* usage() {
   return "usage: cairn-datastore --storage-dir DIR [--listen unix:///path.sock|tcp://IP:PORT]...\n"
          "       [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
          "       [--progress-interval-ms N] [--snapshot-threshold N] [--snapshot-trailing N]\n"
-         "       [--raft-io-destroy background|inline]\n";
+         "       [--raft-io-destroy background|inline] [--snapshot-compression on|off]\n";
 }
 
 Listen parse_listen(const std::string& url) {
@@ -97,6 +97,12 @@ Options parse_options(int argc, char** argv) {
                                     "' is not 'background' or 'inline'");
       }
       o.inline_io_destroy = v == "inline";
+    } else if (arg == "--snapshot-compression") {
+      std::string v = need();
+      if (v != "on" && v != "off") {
+        throw std::invalid_argument("--snapshot-compression: '" + v + "' is not 'on' or 'off'");
+      }
+      o.snapshot_compression = v == "on";
     } else {
       throw std::invalid_argument("unknown argument '" + arg + "'");
     }

@@ -62,6 +62,12 @@ TEST(Options, RaftIoDestroyRunsInTheBackgroundUnlessAskedOtherwise) {
   EXPECT_NE(error_of({"--storage-dir", "/x", "--raft-io-destroy", "later"})
                 .find("--raft-io-destroy: 'later' is not 'background' or 'inline'"),
             std::string::npos);
+  EXPECT_FALSE(parse({"--storage-dir", "/x"}).snapshot_compression);
+  EXPECT_TRUE(parse({"--storage-dir", "/x", "--snapshot-compression", "on"}).snapshot_compression);
+  EXPECT_FALSE(parse({"--storage-dir", "/x", "--snapshot-compression=off"}).snapshot_compression);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-compression", "lz4"})
+                .find("--snapshot-compression: 'lz4' is not 'on' or 'off'"),
+            std::string::npos);
   EXPECT_NE(error_of({"--storage-dir", "/x", "--raft-io-destroy"}).find("missing value"),
             std::string::npos);
 }
