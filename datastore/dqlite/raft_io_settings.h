@@ -4,9 +4,9 @@
 // Why: libraft compresses every raft snapshot with LZ4 by default. A snapshot is the whole
 // database, taken every --snapshot-threshold entries; under `etcdctl check perf --load=l`
 // liblz4 had 18.5% of cairn-datastore's CPU samples, and turning compression off cut the
-// server's CPU per write 6-7% (writing the pages plain costs some of it back; docs/
-// benchmarks.md "load l, session 5"), on a 2-core machine where the load generator shares
-// the cores. Kubernetes' objects and random values compress little anyway. Off, raft
+// server's CPU per write 4-7% in three of four paired runs (writing the pages plain costs
+// some of it back; docs/benchmarks.md "load l, session 5"), on a 2-core machine where the
+// load generator shares the cores. Kubernetes' objects and random values compress little anyway. Off, raft
 // writes the database pages as they are. libraft reads either kind back (it recognises the LZ4
 // frame when it loads a snapshot), so a data dir may switch between the two across restarts.
 //
