@@ -5,8 +5,9 @@
 // "Boot time"). Peers do the same (systemd-readahead, Ubuntu's ureadahead).
 //
 // The list is a file in the root, written by cairn-image (kReadaheadList): cairn-init (exec'd
-// by stage 1 right after) and then the services' executables, one absolute path per line, '#' comments and blank lines ignored. Missing list or files: nothing is read;
-// readahead never stops a boot.
+// by stage 1 right after) and then the services' executables, one absolute path per line,
+// '#' comments and blank lines ignored. Missing list or files: nothing is read; readahead
+// never stops a boot.
 #pragma once
 
 #include <sys/types.h>
