@@ -2,13 +2,14 @@
 // dqlite_node_create and exposes no handle to.
 //
 // Why: libraft compresses every raft snapshot with LZ4 by default. A snapshot is the whole
-// database, taken every --snapshot-threshold entries; under `etcdctl check perf --load=l`
-// liblz4 had 18.5% of cairn-datastore's CPU samples, and turning compression off cut the
-// server's CPU per write 4-7% in three of four paired runs (writing the pages plain costs
-// some of it back; docs/benchmarks.md "load l, session 5"), on a 2-core machine where the
-// load generator shares the cores. Kubernetes' objects and random values compress little anyway. Off, raft
-// writes the database pages as they are. libraft reads either kind back (it recognises the LZ4
-// frame when it loads a snapshot), so a data dir may switch between the two across restarts.
+// database, taken every --snapshot-threshold entries, so compression is what keeps the bytes
+// written per snapshot down on SD cards and eMMC, the scarce resource of an edge node; cairn
+// keeps it on by default. Off trades that for CPU: under `etcdctl check perf --load=l` (random,
+// incompressible values) liblz4 had 18.5% of cairn-datastore's CPU samples, and turning it off
+// cut the server's CPU per write 4-7% in three of four paired runs (+2% in the fourth;
+// docs/benchmarks.md "load l, session 5"). Off, raft writes the database pages as they are.
+// libraft reads either kind back (it recognises the LZ4 frame when it loads a snapshot), so a
+// data dir may switch between the two across restarts.
 //
 // How: libdqlite calls raft_uv_init() once per node. The executable wraps that call (see
 // datastore/main/raft_uv_hook.cc: `ld --wrap` in the static binary, symbol interposition

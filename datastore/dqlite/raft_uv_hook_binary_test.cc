@@ -62,10 +62,10 @@ std::pair<int, int> lz4_and_plain(const DatastoreProcess& p) {
   return {lz4, plain};
 }
 
-TEST(RaftUvHook, CompressionIsOffByDefaultAndTheStartUpLogSaysSo) {
+TEST(RaftUvHook, CompressionIsOnByDefaultAndTheStartUpLogSaysSo) {
   DatastoreProcess p;
   p.start();
-  EXPECT_NE(p.log().find("raft snapshot compression: off (applied to 1 raft I/O)"),
+  EXPECT_NE(p.log().find("raft snapshot compression: on (applied to 1 raft I/O)"),
             std::string::npos)
       << p.log();
   EXPECT_EQ(p.terminate(), 0);
@@ -76,16 +76,19 @@ TEST(RaftUvHook, PlainAndCompressedSnapshotsBothRestartWithEveryKey) {
   // A snapshot every 4 raft entries (each put is one), so a few dozen puts make several.
   std::vector<std::string> small = {"--snapshot-threshold", "4", "--snapshot-trailing", "4"};
   p.extra_args = small;
+  p.extra_args.insert(p.extra_args.end(), {"--snapshot-compression", "off"});
   p.start();
+  EXPECT_NE(p.log().find("raft snapshot compression: off (applied to 1 raft I/O)"),
+            std::string::npos)
+      << p.log();
   put_keys(p, 1, 30);
   auto [lz4, plain] = lz4_and_plain(p);
   EXPECT_EQ(lz4, 0);
   EXPECT_GE(plain, 1) << "no snapshot written";
   EXPECT_EQ(p.terminate(), 0);
 
-  // Restart from the plain snapshots, then write compressed ones on top.
+  // Restart from the plain snapshots, then write compressed ones (the default) on top.
   p.extra_args = small;
-  p.extra_args.insert(p.extra_args.end(), {"--snapshot-compression", "on"});
   p.start();
   EXPECT_NE(p.log().find("raft snapshot compression: on (applied to 1 raft I/O)"),
             std::string::npos)
@@ -98,6 +101,7 @@ TEST(RaftUvHook, PlainAndCompressedSnapshotsBothRestartWithEveryKey) {
 
   // And back: the compressed snapshots load with compression off.
   p.extra_args = small;
+  p.extra_args.insert(p.extra_args.end(), {"--snapshot-compression", "off"});
   p.start();
   r = sh(etcdctl(p) + " get k --prefix --keys-only | grep -c '^k'");
   EXPECT_EQ(r.output, "60\n");

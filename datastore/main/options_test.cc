@@ -62,7 +62,7 @@ TEST(Options, RaftIoDestroyRunsInTheBackgroundUnlessAskedOtherwise) {
   EXPECT_NE(error_of({"--storage-dir", "/x", "--raft-io-destroy", "later"})
                 .find("--raft-io-destroy: 'later' is not 'background' or 'inline'"),
             std::string::npos);
-  EXPECT_FALSE(parse({"--storage-dir", "/x"}).snapshot_compression);
+  EXPECT_TRUE(parse({"--storage-dir", "/x"}).snapshot_compression);
   EXPECT_TRUE(parse({"--storage-dir", "/x", "--snapshot-compression", "on"}).snapshot_compression);
   EXPECT_FALSE(parse({"--storage-dir", "/x", "--snapshot-compression=off"}).snapshot_compression);
   EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-compression", "lz4"})
