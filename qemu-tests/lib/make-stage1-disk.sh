@@ -6,12 +6,25 @@
 #   make-stage1-disk.sh ROOTDIR OUTDIR [DATA_MIB] [gpt|mbr]
 # mbr: the Raspberry Pi layout (disk signature 0x2d8a4c6e, PARTUUIDs 2d8a4c6e-01..04).
 # Writes OUTDIR/disk.img and OUTDIR/disk.env (ROOTHASH=, HASHOFFSET=, ROOT_OFFSET=).
+# EROFS_COMPRESS=lz4|lz4hc,12 compresses the root (64 KiB physical clusters), as a recipe's
+# root-compression does: every file, or with EROFS_COMPRESS_HINTS=FILE (mkfs.erofs
+# --compress-hints) only what FILE says. Unset or "none": stored uncompressed.
 set -euo pipefail
 rootdir=$1 out=$2 data_mib=${3:-48} table=${4:-gpt}
 mkdir -p "$out"
 rm -f "$out"/root.img "$out"/data.img "$out"/boot.img "$out"/disk.img
 
-mkfs.erofs --quiet -T 0 -U 6d0f2e8a-0000-4000-8000-00000000c41e --all-root "$out/root.img" "$rootdir" >/dev/null
+compress=()
+case ${EROFS_COMPRESS:-none} in
+  none) ;;
+  lz4 | lz4hc | lz4hc,*)
+    compress=("-z$EROFS_COMPRESS" -C65536)
+    [ -z "${EROFS_COMPRESS_HINTS:-}" ] || compress+=("--compress-hints=$EROFS_COMPRESS_HINTS") ;;
+  *) echo "make-stage1-disk.sh: EROFS_COMPRESS=$EROFS_COMPRESS is not none, lz4 or lz4hc[,N]" >&2
+     exit 2 ;;
+esac
+mkfs.erofs --quiet -T 0 -U 6d0f2e8a-0000-4000-8000-00000000c41e --all-root "${compress[@]}" \
+  "$out/root.img" "$rootdir" >/dev/null
 size=$(stat -c %s "$out/root.img")
 hash_offset=$(( (size + 4095) / 4096 * 4096 ))
 truncate -s "$hash_offset" "$out/root.img"
