@@ -194,7 +194,8 @@ std::string mount_api_filesystems() noexcept {
 }
 
 std::string setup_verity(const BlockDevice& device, const std::string& roothash,
-                         uint64_t hash_offset, const std::string& name) noexcept {
+                         uint64_t hash_offset, const std::string& name,
+                         std::string* options) noexcept {
   try {
     const std::string path = "/dev/" + device.devname;
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -218,9 +219,17 @@ std::string setup_verity(const BlockDevice& device, const std::string& roothash,
     if (::ioctl(control.get(), DM_DEV_CREATE, create.data()) != 0) {
       return sys_error("device-mapper create " + name);
     }
-    std::string table =
-        dm_table_load_buffer(name, "verity", target->length_sectors, target->params, true);
-    if (::ioctl(control.get(), DM_TABLE_LOAD, table.data()) != 0) {
+    // With kVerityFastOptions first; a kernel that does not know them (before 6.0) refuses
+    // the table with EINVAL, and the plain table is loaded instead.
+    std::string table = dm_table_load_buffer(name, "verity", target->length_sectors,
+                                             target->params + " " + kVerityFastOptions, true);
+    bool loaded = ::ioctl(control.get(), DM_TABLE_LOAD, table.data()) == 0;
+    if (options) *options = loaded ? kVerityFastOptions : "";
+    if (!loaded && errno == EINVAL) {
+      table = dm_table_load_buffer(name, "verity", target->length_sectors, target->params, true);
+      loaded = ::ioctl(control.get(), DM_TABLE_LOAD, table.data()) == 0;
+    }
+    if (!loaded) {
       std::string why = sys_error("device-mapper load verity table '" + target->params +
                                   "' (is dm-verity among the boot modules?)");
       std::string remove = dm_ioctl_buffer(name, 0);

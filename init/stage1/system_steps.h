@@ -17,9 +17,12 @@ namespace cairn::init::stage1 {
 std::string mount_api_filesystems() noexcept;
 
 // Creates /dev/mapper/<name> as a read-only dm-verity device over `device` (data and hash
-// tree on the same partition, superblock at hash_offset). Returns the error or "".
+// tree on the same partition, superblock at hash_offset). Returns the error or "". *OPTIONS
+// (if given) is set to the optional table arguments the kernel took (kVerityFastOptions, or ""
+// when it refused them and the plain table was loaded).
 std::string setup_verity(const BlockDevice& device, const std::string& roothash,
-                         uint64_t hash_offset, const std::string& name) noexcept;
+                         uint64_t hash_offset, const std::string& name,
+                         std::string* options = nullptr) noexcept;
 
 // First boot: extends partition `device` to its disk's end (table rewrite, BLKPG). Sets
 // *grown_bytes to the new partition size when it grew. Not growing is not an error.

@@ -41,6 +41,11 @@ std::optional<VerityTarget> verity_target(const VeritySuperblock& sb, const std:
                                           const std::string& roothash, uint64_t hash_offset,
                                           std::string* error);
 
+// Optional verity table arguments stage 1 asks for (count first): verify a block in the
+// read's completion (softirq) when its hash blocks are cached already, instead of handing every
+// read to the kverityd workqueue (Linux >= 6.0; docs/image.md "Boot time").
+inline constexpr const char* kVerityFastOptions = "1 try_verify_in_tasklet";
+
 // Device-mapper ioctl buffers: a struct dm_ioctl (version 4.0.0, `name`, `flags`), followed
 // for DM_TABLE_LOAD by one dm_target_spec and its NUL-terminated params. data_size is the
 // buffer size, which has room for the kernel's reply.
