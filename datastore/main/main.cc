@@ -153,6 +153,9 @@ int run(const cli::Options& opts, const cli::TlsFiles& tls, StartupPhases& phase
   store_opts.client.addresses = {node->address()};
   // dqlite holds the database in memory already; a connection's page cache is a second copy.
   store_opts.client.page_cache_kib = kPageCacheKib;
+  store_opts.linger = std::chrono::microseconds(opts.commit_linger_us);
+  store_opts.linger_gap = std::chrono::microseconds(opts.commit_linger_gap_us);
+  store_opts.linger_min_batch = opts.commit_linger_min_batch;
   std::unique_ptr<mvcc::Store> store;
   try {
     store = mvcc::Store::open(store_opts);
@@ -230,6 +233,9 @@ int run(const cli::Options& opts, const cli::TlsFiles& tls, StartupPhases& phase
   }
   grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
   etcd.stop();
+  std::fprintf(stderr, "cairn-datastore: %llu requests in %llu group commits\n",
+               static_cast<unsigned long long>(store->committed()),
+               static_cast<unsigned long long>(store->commits()));
   // The rest is torn down by scope, in reverse order of construction: the gRPC server, the
   // EtcdServer (its destructor still touches the store), the store, then the dqlite node.
   // Resetting the store here freed it under ~EtcdServer (ASan: heap-use-after-free).

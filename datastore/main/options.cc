@@ -22,7 +22,8 @@ const char* usage() {
   return "usage: cairn-datastore --storage-dir DIR [--listen unix:///path.sock|tcp://IP:PORT]...\n"
          "       [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
          "       [--progress-interval-ms N] [--snapshot-threshold N] [--snapshot-trailing N]\n"
-         "       [--raft-io-destroy background|inline] [--snapshot-compression on|off]\n";
+         "       [--raft-io-destroy background|inline] [--snapshot-compression on|off]\n"
+         "       [--commit-linger-us N] [--commit-linger-gap-us N] [--commit-linger-min-batch N]\n";
 }
 
 Listen parse_listen(const std::string& url) {
@@ -90,6 +91,12 @@ Options parse_options(int argc, char** argv) {
       o.snapshot_threshold = parse_count(arg, need(), 1);
     } else if (arg == "--snapshot-trailing") {
       o.snapshot_trailing = parse_count(arg, need(), 4);
+    } else if (arg == "--commit-linger-us") {
+      o.commit_linger_us = parse_count(arg, need(), 0);
+    } else if (arg == "--commit-linger-gap-us") {
+      o.commit_linger_gap_us = parse_count(arg, need(), 1);
+    } else if (arg == "--commit-linger-min-batch") {
+      o.commit_linger_min_batch = parse_count(arg, need(), 1);
     } else if (arg == "--raft-io-destroy") {
       std::string v = need();
       if (v != "background" && v != "inline") {

@@ -72,5 +72,23 @@ TEST(Options, RaftIoDestroyRunsInTheBackgroundUnlessAskedOtherwise) {
             std::string::npos);
 }
 
+TEST(Options, GroupCommitLingerIsOffByDefaultAndParsed) {
+  Options o = parse({"--storage-dir", "/x"});
+  EXPECT_EQ(o.commit_linger_us, 0u);
+  EXPECT_EQ(o.commit_linger_gap_us, 4000u);
+  EXPECT_EQ(o.commit_linger_min_batch, 16u);
+  o = parse({"--storage-dir", "/x", "--commit-linger-us", "10000", "--commit-linger-gap-us=500",
+             "--commit-linger-min-batch", "64"});
+  EXPECT_EQ(o.commit_linger_us, 10000u);
+  EXPECT_EQ(o.commit_linger_gap_us, 500u);
+  EXPECT_EQ(o.commit_linger_min_batch, 64u);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--commit-linger-us", "-1"})
+                .find("--commit-linger-us: '-1' is not a number from 0"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--commit-linger-min-batch", "0"})
+                .find("--commit-linger-min-batch: '0' is not a number from 1"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace cairn::datastore::cli

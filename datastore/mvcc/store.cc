@@ -310,7 +310,7 @@ void Store::submit(Apply apply, Done done) {
     std::lock_guard lock(mu_);
     if (!stopping_) {
       queue_.push_back(Item{std::move(apply), std::move(done)});
-      cv_.notify_one();
+      if (queue_.size() >= wake_at_) cv_.notify_one();
       return;
     }
   }
@@ -372,19 +372,51 @@ int64_t Store::db_size() {
   }
 }
 
+namespace {
+// After a futile group-commit wait, this many batches commit at once (a closed-loop client
+// then loses one gap per this many batches instead of one per batch).
+constexpr size_t kNoWaitAfterIdleGap = 16;
+}  // namespace
+
 void Store::writer_loop() {
   std::vector<Item> items;
+  size_t last_batch = 0;
+  // Batches still to commit without waiting: a wait that ended because nothing arrived for
+  // the gap (a closed-loop client with all of its requests queued) is not repeated at once.
+  size_t no_wait = 0;
   for (;;) {
     items.clear();
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) break;
+      if (no_wait > 0) {
+        --no_wait;
+      } else if (options_.linger.count() > 0 && last_batch >= options_.linger_min_batch) {
+        // Under load: let the batch fill (submit() wakes us only once it has) or the window
+        // pass. The requests already queued lose at most `linger`; the next ones gain a
+        // share of a commit that would otherwise have been theirs alone.
+        wake_at_ = std::min(options_.max_batch, 2 * last_batch);
+        auto full = [&] { return stopping_ || queue_.size() >= wake_at_; };
+        auto deadline = std::chrono::steady_clock::now() + options_.linger;
+        for (size_t seen = queue_.size(); !full();) {
+          auto until = std::min(deadline, std::chrono::steady_clock::now() + options_.linger_gap);
+          if (cv_.wait_until(lock, until, full) || until == deadline) break;
+          if (queue_.size() == seen) {  // nothing arrived for the gap: waiting did not pay
+            no_wait = kNoWaitAfterIdleGap;
+            break;
+          }
+          seen = queue_.size();
+        }
+        wake_at_ = 1;
+        if (stopping_) break;
+      }
       while (!queue_.empty() && items.size() < options_.max_batch) {
         items.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
+    last_batch = items.size();
     run_batch(items);
   }
   std::deque<Item> rest;
@@ -471,6 +503,7 @@ void Store::run_batch(std::vector<Item>& items) {
     return;
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
+  committed_.fetch_add(items.size(), std::memory_order_relaxed);
   for (int64_t rev : batch.compactions) index_.compact(rev);
   revision_.store(batch.base, std::memory_order_release);
   if (sink_ && !batch.events.empty()) sink_(batch.base, std::move(batch.events));

@@ -368,5 +368,43 @@ TEST_F(StoreTest, CompletionsRunOffTheWriterInCommitOrder) {
   EXPECT_EQ(done_revisions.back(), 1 + kRequests);
 }
 
+TEST(StoreLingerTest, UnderLoadTheWriterWaitsForABiggerBatchAndStopEndsTheWait) {
+  testing::TempNode node;
+  StoreOptions o;
+  o.client = node.client_options();
+  o.linger = std::chrono::seconds(30);  // far longer than the test waits for anything
+  o.linger_gap = std::chrono::seconds(30);
+  o.linger_min_batch = 1;  // every batch counts as "under load"
+  auto store = Store::open(o);
+  auto submit = [&](const std::string& key) {
+    auto done = std::make_shared<std::promise<std::exception_ptr>>();
+    store->submit([key](WriteTxn& t) { t.put(key, "v", 0); },
+                  [done](std::exception_ptr e) { done->set_value(e); });
+    return done->get_future();
+  };
+  // The first batch follows no batch: it commits at once.
+  auto first = submit("linger/0");
+  ASSERT_EQ(first.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_FALSE(first.get());
+  uint64_t commits = store->commits();
+  // After a batch of 1 the writer waits for 2 requests (or 30 s): one alone stays queued.
+  auto second = submit("linger/1");
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  auto third = submit("linger/2");
+  ASSERT_EQ(second.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  ASSERT_EQ(third.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_FALSE(second.get());
+  EXPECT_FALSE(third.get());
+  EXPECT_EQ(store->commits(), commits + 1);  // the two shared one commit
+  EXPECT_EQ(store->revision(), 4);
+  // Now it waits for 4; stop() ends the wait and fails what is queued, uncommitted.
+  auto fourth = submit("linger/3");
+  EXPECT_EQ(fourth.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  store->stop();
+  ASSERT_EQ(fourth.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_TRUE(fourth.get());
+  EXPECT_EQ(store->revision(), 4);
+}
+
 }  // namespace
 }  // namespace cairn::datastore::mvcc
