@@ -1,8 +1,8 @@
 // Boot readahead: stage 1 reads the enabled services' executables into the page cache in
-// the background (a forked child), once /var is ready, while /boot is mounted and stage 2 starts,
-// so the services' exec finds them there instead of faulting each page in through dm-verity. Under
-// QEMU TCG a cold exec of cairn-datastore spent ~1-2 s on such faults (docs/image.md "Boot time").
-// Peers do the same (systemd-readahead, Ubuntu's ureadahead).
+// the background (a forked child), while it prepares /var and stage 2 starts, so the services'
+// exec finds them there instead of faulting each page in through dm-verity. Under QEMU TCG a cold
+// exec of cairn-datastore spent ~1-2 s on such faults (docs/image.md "Boot time"). Peers do the
+// same (systemd-readahead, Ubuntu's ureadahead).
 //
 // The list is a file in the root, written by cairn-image (kReadaheadList): cairn-init (exec'd
 // by stage 1 right after) and then the services' executables, one absolute path per line,

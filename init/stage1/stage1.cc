@@ -174,6 +174,13 @@ void run() {
               boot);
   }
 
+  // The services' executables, read ahead by a child while /var and stage 2 are prepared: on
+  // an idle host the second vCPU does these reads and their verity hashing while stage 1 waits
+  // for modules. Started after /var instead, stage 1 was shorter under host load but stage 2
+  // took 0.6-1.06 s instead of 0.29-0.46 s to spawn the datastore and node ready was later at low
+  // load (docs/benchmarks.md "Boot time, session 6").
+  if (start_readahead(kSysroot) > 0) log_info("reading ahead the services' executables");
+
   // Each step waits only for its own modules: /var for the data partition's file system and
   // overlay, the boot partition for vfat and its code pages; the rest of the list (input
   // drivers for stage 2's power key) loads meanwhile, and all are in before the switch.
@@ -184,12 +191,6 @@ void run() {
   error = prepare_writable(data, kSysroot, "/run/cairn/data", plan.grow_data, &notes);
   for (const auto& n : notes) log_info(n);
   if (!error.empty()) emergency(plan.emergency, "writable /var and /etc", error, boot);
-
-  // The services' executables, read ahead by a child while /boot is mounted and stage 2
-  // starts. Not before /var: its first-boot copy then waited behind these reads and their
-  // verity hashing (stage 1 2.0-3.5 s instead of 3.3-5.2 s, node ready 10.3-14.3 s instead of
-  // 10.2-17.7 s in interleaved boots at host load ~6; docs/image.md "Boot time").
-  if (start_readahead(kSysroot) > 0) log_info("reading ahead the services' executables");
 
   if (boot) {
     for (const char* m : {"vfat", "nls_cp437", "nls_ascii"}) modules.wait_for(m);
