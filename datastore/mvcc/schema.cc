@@ -32,11 +32,15 @@ uint64_t random_id() {
   return id;
 }
 
+// A new cluster or member id: stored as a signed 64-bit integer; the wire carries it as uint64.
+int64_t fresh_id() {
+  return int64_t(random_id() >> 1);
+}
+
 uint64_t meta_id(dqlite::Client& client, const std::string& name) {
   int64_t id = read_meta_int(client, name, 0);
   if (id != 0) return uint64_t(id);
-  // Stored as a signed 64-bit integer; the wire carries it as uint64.
-  int64_t fresh = int64_t(random_id() >> 1);
+  int64_t fresh = fresh_id();
   client.exec_sql("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)", {name, fresh});
   return uint64_t(read_meta_int(client, name, fresh));
 }
@@ -62,7 +66,15 @@ Identity ensure_schema(dqlite::Client& client) {
                                "' that is not cairn-datastore's: foreign storage directory?");
     }
   }
-  if (!names.empty()) {
+  if (names.empty()) {
+    // A fresh store: tables, format and both ids in one transaction, so one raft entry (and
+    // one log write) instead of six autocommitted ones, on the first boot's path to ready.
+    // The ids are integers and kFormat a constant without quotes: safe as literals.
+    client.exec_sql(std::string("BEGIN;") + kCreateSql +
+                    "INSERT INTO meta (name, value) VALUES ('format', '" + kFormat +
+                    "'), ('cluster_id', " + std::to_string(fresh_id()) + "), ('member_id', " +
+                    std::to_string(fresh_id()) + ");COMMIT;");
+  } else {
     if (!names.count("meta")) {
       throw std::runtime_error("database has cairn-like tables but no meta table: corrupt store");
     }
@@ -71,19 +83,8 @@ Identity ensure_schema(dqlite::Client& client) {
     if (format != kFormat) {
       throw std::runtime_error("database format is '" + format + "', expected '" + kFormat + "'");
     }
-  }
-  if (names.empty()) {
-    // A fresh store: tables, format and both ids in one transaction, so one raft entry (and
-    // one log write) instead of six autocommitted ones, on the first boot's path to ready.
-    // The ids are integers and kFormat a constant without quotes: safe as literals.
-    client.exec_sql(std::string("BEGIN;") + kCreateSql +
-                    "INSERT INTO meta (name, value) VALUES ('format', '" + kFormat +
-                    "'), ('cluster_id', " + std::to_string(int64_t(random_id() >> 1)) +
-                    "), ('member_id', " + std::to_string(int64_t(random_id() >> 1)) + ");COMMIT;");
-  } else {
+    // The format row is there (checked above); a table missing beside it is made again.
     client.exec_sql(kCreateSql);
-    client.exec_sql("INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ?)",
-                    {std::string(kFormat)});
   }
   Identity id;
   id.cluster_id = meta_id(client, "cluster_id");
