@@ -77,7 +77,12 @@ if [ "${CAIRN_FUZZ_SERIAL:-0}" != 1 ]; then
   fuzz_pid=$!
 fi
 
-run_ctest "release build: all tests" --test-dir "$build" --timeout 1800
+# Latency acceptance checks run alone, after everything else: etcdctl's `check perf` fails on
+# a single request slower than 0.5 s, and beside a parallel ctest job and a fuzz run (three
+# busy processes on 2 cores) the datastore saw 0.7 s stalls; run alone it passes.
+alone='^CheckPerf\.'
+run_ctest "release build: all tests but the latency checks" --test-dir "$build" --timeout 1800 \
+  -E "$alone"
 
 # QEMU boots and benchmarks are not repeated under sanitizers: they exercise the same code at
 # a speed the sanitizers would only slow down.
@@ -91,6 +96,8 @@ if [ -n "$fuzz_pid" ]; then
 else
   run_fuzz >"$fuzz_log" 2>&1
 fi
+run_ctest "release build: latency checks, alone" --test-dir "$build" --timeout 1800 \
+  -R "$alone" -j 1
 report_fuzz
 echo
 echo "total: $passed passed, $failed failed"
