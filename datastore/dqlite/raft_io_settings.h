@@ -29,8 +29,36 @@ namespace cairn::dqlite {
 void set_snapshot_compression(bool on);
 bool snapshot_compression();
 
-// Applies the settings to a raft_io that raft_uv_init() just initialised. Returns 0 or
-// libraft's error code (compression requested from a libraft built without LZ4).
+// Snapshot pacing. libraft snapshots every `threshold` entries, and a dqlite snapshot is a
+// copy of the whole database: its cost grows with the database while the log it lets raft
+// drop does not. Under `etcdctl check perf --load=l` (a database growing to ~400 MB, ~20 KB
+// entries) snapshots every 128 entries ran back to back, and their writes and copies stalled
+// the commits behind them more and more as the database grew (no reply for 30-50% of the
+// time in gaps over 5 ms late in a 60 s run; docs/benchmarks.md "load l, session 7").
+// With pacing (off by default: `--snapshot-log-ratio`; it holds more log in memory, see
+// below), raft snapshots once at least `min_entries` entries AND a log of at least
+// 1/`log_ratio` of the previous snapshot's size were written since it, or after
+// 64 x `min_entries` entries whatever their size. So the snapshot bytes written per log
+// byte stay below `log_ratio`, and raft's in-memory log (the entries since the last
+// snapshot, plus the trailing ones) stays below ~1/`log_ratio` of the database.
+// log_ratio 0: libraft's own rule, every `min_entries` entries. Process-wide; set it
+// before starting a node (with min_entries = the node's snapshot threshold).
+struct SnapshotPacing {
+  unsigned log_ratio = 0;
+  unsigned min_entries = 0;
+};
+void set_snapshot_pacing(SnapshotPacing pacing);
+SnapshotPacing snapshot_pacing();
+
+// The rule above: the snapshot threshold (in entries) raft should use now, given the log
+// bytes appended since the last snapshot and that snapshot's size (0: none taken yet).
+unsigned paced_snapshot_threshold(const SnapshotPacing& pacing, uint64_t log_bytes,
+                                  uint64_t last_snapshot_bytes);
+
+// Applies the settings to a raft_io that raft_uv_init() just initialised (with pacing on, it
+// wraps the io's append and snapshot_put, which run on dqlite's loop thread, to count the
+// bytes and set raft's threshold there). Returns 0 or libraft's error code (compression
+// requested from a libraft built without LZ4).
 int configure_raft_uv(raft_io* io);
 
 // How many raft_io configure_raft_uv() has applied the settings to (0: no wrapper linked).

@@ -112,5 +112,35 @@ TEST(RaftUvHook, PlainAndCompressedSnapshotsBothRestartWithEveryKey) {
   EXPECT_EQ(p.terminate(), 0);
 }
 
+TEST(RaftUvHook, PacedSnapshotsRestartWithEveryKey) {
+  DatastoreProcess p;
+  // Every 4 entries at least, and once the log since the last snapshot is half its size
+  // (the wrapped append and snapshot_put of the raft I/O count the bytes).
+  std::vector<std::string> paced = {"--snapshot-threshold", "4", "--snapshot-trailing", "4",
+                                    "--snapshot-log-ratio", "2"};
+  p.extra_args = paced;
+  p.start();
+  EXPECT_NE(p.log().find("raft snapshots: after >= 4 entries and a log >= 1/2 of the last "
+                         "snapshot, or after 256 entries"),
+            std::string::npos)
+      << p.log();
+  put_keys(p, 1, 40);
+  EXPECT_GE(snapshot_files(p).size(), 1u) << "no snapshot written";
+  EXPECT_EQ(p.terminate(), 0);
+
+  p.extra_args = paced;
+  p.start();
+  CommandResult r = sh(etcdctl(p) + " get k --prefix --keys-only | grep -c '^k'");
+  EXPECT_EQ(r.output, "40\n");
+  put_keys(p, 41, 60);
+  EXPECT_EQ(p.terminate(), 0);
+  p.extra_args = {};
+  p.start();
+  EXPECT_NE(p.log().find("raft snapshots: every 128 entries"), std::string::npos) << p.log();
+  r = sh(etcdctl(p) + " get k --prefix --keys-only | grep -c '^k'");
+  EXPECT_EQ(r.output, "60\n");
+  EXPECT_EQ(p.terminate(), 0);
+}
+
 }  // namespace
 }  // namespace cairn::dqlite

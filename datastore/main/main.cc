@@ -125,6 +125,7 @@ int run(const cli::Options& opts, const cli::TlsFiles& tls, StartupPhases& phase
   node_opts.inline_io_destroy = opts.inline_io_destroy;
   // Read by the raft_uv_init wrapper (raft_uv_hook.cc) inside dqlite_node_create.
   cairn::dqlite::set_snapshot_compression(opts.snapshot_compression);
+  cairn::dqlite::set_snapshot_pacing({opts.snapshot_log_ratio, opts.snapshot_threshold});
   std::unique_ptr<cairn::dqlite::Node> node;
   try {
     node = cairn::dqlite::Node::start(node_opts);
@@ -147,6 +148,17 @@ int run(const cli::Options& opts, const cli::TlsFiles& tls, StartupPhases& phase
                  "cairn-datastore: raft snapshot compression: %s (applied to %llu raft I/O)\n",
                  cairn::dqlite::snapshot_compression() ? "on" : "off",
                  static_cast<unsigned long long>(cairn::dqlite::raft_uv_configured()));
+    if (opts.snapshot_log_ratio != 0) {
+      std::fprintf(stderr,
+                   "cairn-datastore: raft snapshots: after >= %u entries and a log >= 1/%u of "
+                   "the last snapshot, or after %u entries\n",
+                   opts.snapshot_threshold, opts.snapshot_log_ratio,
+                   cairn::dqlite::paced_snapshot_threshold(
+                       {opts.snapshot_log_ratio, opts.snapshot_threshold}, 0, 1));
+    } else {
+      std::fprintf(stderr, "cairn-datastore: raft snapshots: every %u entries\n",
+                   opts.snapshot_threshold);
+    }
   }
 
   mvcc::StoreOptions store_opts;

@@ -22,6 +22,7 @@ const char* usage() {
   return "usage: cairn-datastore --storage-dir DIR [--listen unix:///path.sock|tcp://IP:PORT]...\n"
          "       [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
          "       [--progress-interval-ms N] [--snapshot-threshold N] [--snapshot-trailing N]\n"
+         "       [--snapshot-log-ratio N]\n"
          "       [--raft-io-destroy background|inline] [--snapshot-compression on|off]\n"
          "       [--commit-linger-us N] [--commit-linger-gap-us N] [--commit-linger-min-batch N]\n";
 }
@@ -91,6 +92,8 @@ Options parse_options(int argc, char** argv) {
       o.snapshot_threshold = parse_count(arg, need(), 1);
     } else if (arg == "--snapshot-trailing") {
       o.snapshot_trailing = parse_count(arg, need(), 4);
+    } else if (arg == "--snapshot-log-ratio") {
+      o.snapshot_log_ratio = parse_count(arg, need(), 0);
     } else if (arg == "--commit-linger-us") {
       o.commit_linger_us = parse_count(arg, need(), 0);
     } else if (arg == "--commit-linger-gap-us") {

@@ -9,6 +9,10 @@
 //   --snapshot-threshold N --snapshot-trailing N
 //                          raft snapshot every N entries, keeping N entries behind it
 //                          (defaults below; raft holds those entries in memory)
+//   --snapshot-log-ratio R  pace snapshots: past the threshold, also wait until the log
+//                          since the last snapshot is >= 1/R of that snapshot (a copy of the
+//                          whole database); default 0 = off, every threshold entries
+//                          (datastore/dqlite/raft_io_settings.h)
 //   --raft-io-destroy background|inline
 //                          where libraft's io_destroy(2) runs: background (default) or
 //                          inline on dqlite's loop thread, which then stalls every commit
@@ -44,6 +48,10 @@ struct Options {
   // each entry carries the 4 KiB pages its transaction wrote. See docs/datastore.md, "Memory".
   unsigned snapshot_threshold = 128;
   unsigned snapshot_trailing = 128;
+  // Snapshot pacing (datastore/dqlite/raft_io_settings.h): the log since the last snapshot
+  // must reach 1/R of its size too (at most 64 x snapshot_threshold entries). 0 = off: raft
+  // then holds less log in memory (docs/benchmarks.md "load l, session 7").
+  unsigned snapshot_log_ratio = 0;
   // Group-commit window (docs/datastore.md, "Writes"): off by default (0); 10000 is the
   // measured setting.
   unsigned commit_linger_us = 0;          // --commit-linger-us

@@ -55,6 +55,17 @@ TEST(Options, BadSnapshotFlagsAreNamed) {
             std::string::npos);
 }
 
+TEST(Options, SnapshotPacingIsOffUnlessARatioIsGiven) {
+  EXPECT_EQ(parse({"--storage-dir", "/x"}).snapshot_log_ratio, 0u);
+  EXPECT_EQ(parse({"--storage-dir", "/x", "--snapshot-log-ratio", "8"}).snapshot_log_ratio, 8u);
+  EXPECT_EQ(parse({"--storage-dir", "/x", "--snapshot-log-ratio=0"}).snapshot_log_ratio, 0u);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-log-ratio", "-1"})
+                .find("--snapshot-log-ratio: '-1'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-log-ratio"}).find("missing value"),
+            std::string::npos);
+}
+
 TEST(Options, RaftIoDestroyRunsInTheBackgroundUnlessAskedOtherwise) {
   EXPECT_FALSE(parse({"--storage-dir", "/x"}).inline_io_destroy);
   EXPECT_TRUE(parse({"--storage-dir", "/x", "--raft-io-destroy", "inline"}).inline_io_destroy);
