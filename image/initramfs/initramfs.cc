@@ -140,18 +140,23 @@ InitramfsResult build_initramfs(const InitramfsRequest& request) {
     ModuleResolution resolved = index.resolve(request.modules);
     result.builtin = resolved.builtin;
     const std::string base = "/lib/modules/" + result.kernel_version + "/";
-    for (const auto& rel : resolved.paths) {
+    for (size_t i = 0; i < resolved.paths.size(); ++i) {
+      const std::string& rel = resolved.paths[i];
       const std::string plain = uncompressed_path(rel);
       archive.add_file(base + plain, 0644, module_bytes(dir / rel));
       result.module_paths.push_back(plain);
-      boot_modules += plain + "\n";
+      // "path: needs...": stage 1 loads modules whose needs are in side by side.
+      boot_modules += plain + ":";
+      for (const auto& need : resolved.needs[i]) boot_modules += " " + uncompressed_path(need);
+      boot_modules += "\n";
     }
   } else if (!request.kernel_version.empty()) {
     result.kernel_version = request.kernel_version;
   }
-  archive.add_file("/etc/cairn/boot-modules", 0644,
-                   "# kernel modules stage 1 loads, in order (relative to /lib/modules/" +
-                       result.kernel_version + "/)\n" + boot_modules);
+  archive.add_file(
+      "/etc/cairn/boot-modules", 0644,
+      "# kernel modules stage 1 loads (relative to /lib/modules/" + result.kernel_version +
+          "/), dependencies first; \"path: needs\" names what must be in first\n" + boot_modules);
 
   for (const auto& extra : request.extra_files) {
     if (!fs::is_regular_file(extra.source)) {

@@ -1,7 +1,8 @@
 // The initramfs stage of `cairn-image build`: a reproducible, compressed newc cpio holding
 // cairn-init as /init (stage 1, see init/stage1/stage1.h), the kernel modules boot needs
 // (resolved with their dependencies from the rootfs's modules.dep), /etc/cairn/boot-modules
-// (load order) and /etc/initrd-release. The archive layout is part of docs/boot-contract.md.
+// (load order, each line "path: the modules it needs") and /etc/initrd-release. The archive layout
+// is part of docs/boot-contract.md.
 //
 // Reproducible: entries sorted by path, every mtime = source_date_epoch, uid/gid 0, inode
 // numbers assigned in path order, compression without names or timestamps (gzip -n, zstd

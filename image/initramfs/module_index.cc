@@ -218,9 +218,10 @@ std::vector<std::string> ModuleIndex::lookup(const std::string& request) const {
   return out;
 }
 
-void ModuleIndex::visit(const std::string& name, std::vector<std::string>& order,
-                        std::set<std::string>& done, std::vector<std::string>& stack,
-                        std::vector<std::string>& post_queue) const {
+void ModuleIndex::visit(const std::string& name, const std::string& requested_by,
+                        ModuleResolution& out, std::set<std::string>& done,
+                        std::vector<std::string>& stack,
+                        std::vector<std::pair<std::string, std::string>>& post_queue) const {
   if (done.count(name)) return;
   if (std::find(stack.begin(), stack.end(), name) != stack.end()) {
     std::string cycle;
@@ -253,12 +254,18 @@ void ModuleIndex::visit(const std::string& name, std::vector<std::string>& order
   }
   std::sort(deps.begin(), deps.end());
   deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
-  for (const auto& d : deps) visit(d, order, done, stack, post_queue);
+  for (const auto& d : deps) visit(d, "", out, done, stack, post_queue);
   stack.pop_back();
   done.insert(name);
-  order.push_back(m.path);
+  std::vector<std::string> needs;
+  for (const auto& d : deps) needs.push_back(modules_.at(d).path);
+  if (!requested_by.empty()) needs.push_back(requested_by);
+  std::sort(needs.begin(), needs.end());
+  needs.erase(std::unique(needs.begin(), needs.end()), needs.end());
+  out.paths.push_back(m.path);
+  out.needs.push_back(std::move(needs));
   for (const auto& s : m.post) {
-    for (auto& found : lookup(s)) post_queue.push_back(found);
+    for (auto& found : lookup(s)) post_queue.emplace_back(found, m.path);
   }
 }
 
@@ -266,7 +273,7 @@ ModuleResolution ModuleIndex::resolve(const std::vector<std::string>& names) con
   ModuleResolution out;
   std::set<std::string> done;
   std::vector<std::string> stack;
-  std::vector<std::string> queue;
+  std::vector<std::pair<std::string, std::string>> queue;
   for (const auto& request : names) {
     auto found = lookup(request);
     if (found.empty()) {
@@ -277,12 +284,12 @@ ModuleResolution ModuleIndex::resolve(const std::vector<std::string>& names) con
       throw std::runtime_error("kernel module '" + request +
                                "' is neither a module of this kernel nor built in");
     }
-    queue.insert(queue.end(), found.begin(), found.end());
+    for (const auto& f : found) queue.emplace_back(f, "");
     // post: softdeps found while visiting are loaded right after what asked for them.
     while (!queue.empty()) {
-      std::string next = queue.front();
+      auto [next, requested_by] = queue.front();
       queue.erase(queue.begin());
-      visit(next, out.paths, done, stack, queue);
+      visit(next, requested_by, out, done, stack, queue);
     }
   }
   return out;

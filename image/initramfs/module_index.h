@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cairn::image {
@@ -25,6 +26,11 @@ ModuleDeps read_modules_dep(std::string_view text, const std::string& file);
 struct ModuleResolution {
   std::vector<std::string> paths;    // load order, dependencies first (relative paths)
   std::vector<std::string> builtin;  // requested names that are built into the kernel
+  // For each of `paths` (same index): the paths, among `paths` and all listed before it, that
+  // must be in the kernel before it loads: its dependencies (hard and softdep "pre:") and,
+  // for a softdep "post:" module, the module that asked for it. Stage 1 loads modules whose
+  // needs are met side by side (init/stage1/module_loader.h).
+  std::vector<std::vector<std::string>> needs;
 };
 
 class ModuleIndex {
@@ -59,8 +65,10 @@ class ModuleIndex {
   // Names (after module_name) a request may mean: the module itself, or every module with
   // that alias. Empty if unknown.
   std::vector<std::string> lookup(const std::string& name_or_alias) const;
-  void visit(const std::string& name, std::vector<std::string>& order, std::set<std::string>& done,
-             std::vector<std::string>& stack, std::vector<std::string>& post_queue) const;
+  // post_queue: (module name, path of the module whose softdep "post:" named it).
+  void visit(const std::string& name, const std::string& requested_by, ModuleResolution& out,
+             std::set<std::string>& done, std::vector<std::string>& stack,
+             std::vector<std::pair<std::string, std::string>>& post_queue) const;
 
   std::map<std::string, Module> modules_;                 // by module name
   std::map<std::string, std::string> by_path_;            // path -> module name

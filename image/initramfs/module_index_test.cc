@@ -1,5 +1,7 @@
 #include "image/initramfs/module_index.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -52,6 +54,18 @@ TEST(ModuleIndex, DependenciesComeFirstAndOnce) {
                    "kernel/drivers/virtio/virtio.ko", "kernel/drivers/virtio/virtio_ring.ko",
                    "kernel/drivers/block/virtio_blk.ko"}));
   EXPECT_TRUE(r.builtin.empty());
+  // What each needs first, for stage 1's side-by-side loading: modules.dep's (transitive) list.
+  ASSERT_EQ(r.needs.size(), r.paths.size());
+  EXPECT_TRUE(r.needs[0].empty());
+  EXPECT_EQ(r.needs[3], (Paths{"kernel/drivers/md/dm-bufio.ko", "kernel/drivers/md/dm-mod.ko",
+                               "kernel/lib/reed_solomon/reed_solomon.ko"}));
+  EXPECT_TRUE(r.needs[4].empty());
+  EXPECT_EQ(r.needs[6],
+            (Paths{"kernel/drivers/virtio/virtio.ko", "kernel/drivers/virtio/virtio_ring.ko"}));
+  // Every need is listed before the module that needs it.
+  for (size_t i = 0; i < r.paths.size(); ++i) {
+    for (const auto& n : r.needs[i]) EXPECT_LT(index_of(r.paths, n), i) << r.paths[i];
+  }
 }
 
 TEST(ModuleIndex, SoftdepThroughAliasesLoadsBefore) {
@@ -68,6 +82,13 @@ TEST(ModuleIndex, SoftdepThroughAliasesLoadsBefore) {
   EXPECT_EQ(r.paths.back(), "kernel/fs/ext4/ext4.ko");
   EXPECT_LT(index_of(r.paths, "kernel/crypto/crc32c_generic.ko"), 5u);
   EXPECT_LT(index_of(r.paths, "kernel/arch/x86/crypto/crc32c-intel.ko"), 5u);
+  // ext4 needs its softdep's modules as well as its hard dependencies.
+  ASSERT_EQ(r.needs.size(), 6u);
+  EXPECT_NE(std::find(r.needs[5].begin(), r.needs[5].end(), "kernel/crypto/crc32c_generic.ko"),
+            r.needs[5].end());
+  EXPECT_NE(
+      std::find(r.needs[5].begin(), r.needs[5].end(), "kernel/arch/x86/crypto/crc32c-intel.ko"),
+      r.needs[5].end());
 }
 
 TEST(ModuleIndex, SoftdepWithoutPrePostCountsAsPre) {
@@ -85,6 +106,8 @@ TEST(ModuleIndex, SoftdepPostLoadsAfter) {
   auto r = index.resolve({"virtio_blk"});
   EXPECT_EQ(r.paths.back(), "kernel/lib/crc16.ko");
   EXPECT_EQ(index_of(r.paths, "kernel/drivers/block/virtio_blk.ko"), 2u);
+  // A post: module needs the module that asked for it.
+  EXPECT_EQ(r.needs.back(), (Paths{"kernel/drivers/block/virtio_blk.ko"}));
 }
 
 TEST(ModuleIndex, BuiltinIsReportedNotLoaded) {

@@ -176,6 +176,12 @@ PlanResult plan_from_cmdline(std::string_view cmdline) {
     } else if (key == "cairn.data.grow") {
       if (value != "0" && value != "1") error("expected 0 or 1");
       p.grow_data = value != "0";
+    } else if (key == "cairn.modules.threads") {
+      if (value.size() != 1 || value[0] < '1' || value[0] > '4') {
+        error("expected 1, 2, 3 or 4");
+      } else {
+        p.module_threads = value[0] - '0';
+      }
     }
     // Other cairn.* keys (cairn.crash, ...) belong to stage 2.
   }

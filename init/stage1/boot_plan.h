@@ -32,6 +32,7 @@ struct BootPlan {
   std::string slot;                        // cairn.slot= a | b (passed on to stage 2)
   std::string init = "/usr/sbin/cairn-init";  // cairn.init= stage 2 path (absolute)
   bool grow_data = true;                      // cairn.data.grow=0 turns first-boot growth off
+  int module_threads = 1;                     // cairn.modules.threads= 1..4 (module_loader.h)
 };
 
 struct PlanResult {

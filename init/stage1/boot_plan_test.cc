@@ -42,10 +42,13 @@ TEST(BootPlan, DefaultsAndMinimal) {
 
 TEST(BootPlan, MbrPartuuidAndQuotes) {
   auto r = plan_from_cmdline(
-      "\"cairn.root=PARTUUID=1234ABCD-02\" cairn.data.grow=0 cairn.init=\"/sbin/x\"");
+      "\"cairn.root=PARTUUID=1234ABCD-02\" cairn.data.grow=0 cairn.init=\"/sbin/x\" "
+      "cairn.modules.threads=2");
   ASSERT_TRUE(r.ok()) << r.errors.front();
   EXPECT_EQ(r.plan.root.value, "1234abcd-02");
   EXPECT_FALSE(r.plan.grow_data);
+  EXPECT_EQ(r.plan.module_threads, 2);
+  EXPECT_EQ(plan_from_cmdline("cairn.root=PARTLABEL=r").plan.module_threads, 1);
   EXPECT_EQ(r.plan.init, "/sbin/x");
 }
 
@@ -53,8 +56,8 @@ TEST(BootPlan, EveryBadValueIsReportedWithItsKey) {
   auto r = plan_from_cmdline(
       "cairn.root=LABEL=x cairn.data=PARTUUID=nothex cairn.verity.roothash=xyz "
       "cairn.timeout=0 cairn.emergency=panic cairn.slot=c cairn.rootfstype=ext4 cairn.init=rel "
-      "cairn.data.grow=yes cairn.verity.hashoffset=100");
-  ASSERT_EQ(r.errors.size(), 10u);
+      "cairn.data.grow=yes cairn.verity.hashoffset=100 cairn.modules.threads=0");
+  ASSERT_EQ(r.errors.size(), 11u);
   EXPECT_EQ(r.errors[0].rfind("cairn.root=LABEL=x: ", 0), 0u) << r.errors[0];
   EXPECT_EQ(r.errors[4].rfind("cairn.emergency=panic: ", 0), 0u) << r.errors[4];
   // Even a broken command line keeps a valid emergency choice when one was given.

@@ -121,19 +121,20 @@ void run() {
     emergency(plan.emergency, "kernel command line", all, find_boot_quickly(plan));
   }
 
-  // The boot modules load on a thread (module_loader.h); each step below waits only for the
-  // modules it needs, in list order.
+  // The boot modules load on a thread of their own (cairn.modules.threads=N: N threads side by
+  // side, each module once what it needs is in; module_loader.h); each step below waits only
+  // for the modules it needs.
   struct utsname u {};
   ::uname(&u);
   const std::string module_dir = std::string("/lib/modules/") + u.release + "/";
-  std::vector<std::string> module_paths = parse_module_list(read_file(kBootModules));
-  if (!module_paths.empty() && ::access(module_dir.c_str(), F_OK) != 0) {
+  std::vector<ModuleEntry> module_list = parse_module_list(read_file(kBootModules));
+  if (!module_list.empty() && ::access(module_dir.c_str(), F_OK) != 0) {
     emergency(plan.emergency, "kernel modules",
               "the initramfs has no modules for the running kernel " + std::string(u.release) +
                   " (built for another kernel version?)",
               std::nullopt);
   }
-  ModuleLoader modules(module_dir, std::move(module_paths), load_module_file);
+  ModuleLoader modules(module_dir, std::move(module_list), load_module_file, plan.module_threads);
   modules.start();
   g_modules = &modules;
 
