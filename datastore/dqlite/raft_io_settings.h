@@ -29,20 +29,22 @@ namespace cairn::dqlite {
 void set_snapshot_compression(bool on);
 bool snapshot_compression();
 
-// Snapshot pacing. libraft snapshots every `threshold` entries, and a dqlite snapshot is a
-// copy of the whole database: its cost grows with the database while the log it lets raft
-// drop does not. Under `etcdctl check perf --load=l` (a database growing to ~400 MB, ~20 KB
-// entries) snapshots every 128 entries ran back to back, and their writes and copies stalled
-// the commits behind them more and more as the database grew (no reply for 30-50% of the
-// time in gaps over 5 ms late in a 60 s run; docs/benchmarks.md "load l, session 7").
-// With pacing (off by default: `--snapshot-log-ratio`; it holds more log in memory, see
-// below), raft snapshots once at least `min_entries` entries AND a log of at least
-// 1/`log_ratio` of the previous snapshot's size were written since it, or after
-// 64 x `min_entries` entries whatever their size. So the snapshot bytes written per log
-// byte stay below `log_ratio`, and raft's in-memory log (the entries since the last
-// snapshot, plus the trailing ones) stays below ~1/`log_ratio` of the database.
-// log_ratio 0: libraft's own rule, every `min_entries` entries. Process-wide; set it
-// before starting a node (with min_entries = the node's snapshot threshold).
+// Snapshot pacing. libraft snapshots every `threshold` entries, and a dqlite 1.11 snapshot
+// is the whole database (LZ4-compressed and written by libuv's threads): its cost grows with
+// the database while the log it lets raft drop does not. Under `etcdctl check perf
+// --load=l` (~20 KB entries, a database growing to ~400 MB in 60 s) snapshots every 128
+// entries ran back to back once the database passed ~50 MB, ~60 KB of snapshot written per
+// 1 KiB write, and the commits waiting behind those writes left the server without a single
+// reply for 30-50% of the time (gaps over 5 ms) late in the run (docs/benchmarks.md "load l,
+// session 7").
+// With pacing (cairn-datastore's `--snapshot-log-ratio`, default 8), raft snapshots once at
+// least `min_entries` entries AND a log of at least 1/`log_ratio` of the previous snapshot's
+// size were written since it, or after 64 x `min_entries` entries whatever their size. So
+// the snapshot bytes written per log byte stay below `log_ratio`, and raft's in-memory log
+// (the entries since the last snapshot, plus the trailing ones) below ~1/`log_ratio` of the
+// database: that memory is the price (RSS after 100,000 x 1 KiB 1.94-1.98x the live data at
+// 8 vs 1.83x without; 2.08x at 4). log_ratio 0: libraft's own rule, every `min_entries`
+// entries. Process-wide; set it before starting a node (min_entries = its threshold).
 struct SnapshotPacing {
   unsigned log_ratio = 0;
   unsigned min_entries = 0;

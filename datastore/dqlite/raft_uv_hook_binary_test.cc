@@ -68,6 +68,10 @@ TEST(RaftUvHook, CompressionIsOnByDefaultAndTheStartUpLogSaysSo) {
   EXPECT_NE(p.log().find("raft snapshot compression: on (applied to 1 raft I/O)"),
             std::string::npos)
       << p.log();
+  EXPECT_NE(p.log().find("raft snapshots: after >= 128 entries and a log >= 1/8 of the last "
+                         "snapshot, or after 8192 entries"),
+            std::string::npos)
+      << p.log();
   EXPECT_EQ(p.terminate(), 0);
 }
 
@@ -134,7 +138,7 @@ TEST(RaftUvHook, PacedSnapshotsRestartWithEveryKey) {
   EXPECT_EQ(r.output, "40\n");
   put_keys(p, 41, 60);
   EXPECT_EQ(p.terminate(), 0);
-  p.extra_args = {};
+  p.extra_args = {"--snapshot-log-ratio", "0"};
   p.start();
   EXPECT_NE(p.log().find("raft snapshots: every 128 entries"), std::string::npos) << p.log();
   r = sh(etcdctl(p) + " get k --prefix --keys-only | grep -c '^k'");

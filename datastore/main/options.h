@@ -11,7 +11,7 @@
 //                          (defaults below; raft holds those entries in memory)
 //   --snapshot-log-ratio R  pace snapshots: past the threshold, also wait until the log
 //                          since the last snapshot is >= 1/R of that snapshot (a copy of the
-//                          whole database); default 0 = off, every threshold entries
+//                          whole database); default 8, 0 = every threshold entries
 //                          (datastore/dqlite/raft_io_settings.h)
 //   --raft-io-destroy background|inline
 //                          where libraft's io_destroy(2) runs: background (default) or
@@ -49,9 +49,9 @@ struct Options {
   unsigned snapshot_threshold = 128;
   unsigned snapshot_trailing = 128;
   // Snapshot pacing (datastore/dqlite/raft_io_settings.h): the log since the last snapshot
-  // must reach 1/R of its size too (at most 64 x snapshot_threshold entries). 0 = off: raft
-  // then holds less log in memory (docs/benchmarks.md "load l, session 7").
-  unsigned snapshot_log_ratio = 0;
+  // must reach 1/R of its size too (at most 64 x snapshot_threshold entries). 0 = off (raft
+  // then holds less log in memory; docs/benchmarks.md "load l, session 7").
+  unsigned snapshot_log_ratio = 8;
   // Group-commit window (docs/datastore.md, "Writes"): off by default (0); 10000 is the
   // measured setting.
   unsigned commit_linger_us = 0;          // --commit-linger-us

@@ -55,9 +55,9 @@ TEST(Options, BadSnapshotFlagsAreNamed) {
             std::string::npos);
 }
 
-TEST(Options, SnapshotPacingIsOffUnlessARatioIsGiven) {
-  EXPECT_EQ(parse({"--storage-dir", "/x"}).snapshot_log_ratio, 0u);
-  EXPECT_EQ(parse({"--storage-dir", "/x", "--snapshot-log-ratio", "8"}).snapshot_log_ratio, 8u);
+TEST(Options, SnapshotPacingDefaultsToAnEighthOfTheLastSnapshot) {
+  EXPECT_EQ(parse({"--storage-dir", "/x"}).snapshot_log_ratio, 8u);
+  EXPECT_EQ(parse({"--storage-dir", "/x", "--snapshot-log-ratio", "4"}).snapshot_log_ratio, 4u);
   EXPECT_EQ(parse({"--storage-dir", "/x", "--snapshot-log-ratio=0"}).snapshot_log_ratio, 0u);
   EXPECT_NE(error_of({"--storage-dir", "/x", "--snapshot-log-ratio", "-1"})
                 .find("--snapshot-log-ratio: '-1'"),
