@@ -32,11 +32,10 @@ bool snapshot_compression();
 // Snapshot pacing. libraft snapshots every `threshold` entries, and a dqlite 1.11 snapshot
 // is the whole database (LZ4-compressed and written by libuv's threads): its cost grows with
 // the database while the log it lets raft drop does not. Under `etcdctl check perf
-// --load=l` (~20 KB entries, a database growing to ~400 MB in 60 s) snapshots every 128
-// entries ran back to back once the database passed ~50 MB, ~60 KB of snapshot written per
-// 1 KiB write, and the commits waiting behind those writes left the server without a single
-// reply for 30-50% of the time (gaps over 5 ms) late in the run (docs/benchmarks.md "load l,
-// session 7").
+// --load=l` (~20 KB entries, a database growing to ~400 MB in 60 s) the time with no reply
+// for over 5 ms grew from ~10% to 30-70% of the run as the database grew, and fell to 3-11%
+// with 8x fewer snapshots (docs/benchmarks.md "load l, session 7"): past a few tens of MB
+// raft takes whole-database snapshots back to back, and the log's writes wait behind them.
 // With pacing (cairn-datastore's `--snapshot-log-ratio`, default 8), raft snapshots once at
 // least `min_entries` entries AND a log of at least 1/`log_ratio` of the previous snapshot's
 // size were written since it, or after 64 x `min_entries` entries whatever their size. So
