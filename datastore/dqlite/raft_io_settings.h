@@ -41,8 +41,8 @@ bool snapshot_compression();
 // size were written since it, or after 64 x `min_entries` entries whatever their size. So
 // the snapshot bytes written per log byte stay below `log_ratio`, and raft's in-memory log
 // (the entries since the last snapshot, plus the trailing ones) below ~1/`log_ratio` of the
-// database: that memory is the price (RSS after 100,000 x 1 KiB 1.94-1.98x the live data at
-// 8 vs 1.83x without; 2.08x at 4). log_ratio 0: libraft's own rule, every `min_entries`
+// database: that memory is the price (RSS after 100,000 x 1 KiB 1.82-1.98x the live data at
+// 8 vs 1.81-1.84x without; 2.08x at 4). log_ratio 0: libraft's own rule, every `min_entries`
 // entries. Process-wide; set it before starting a node (min_entries = its threshold).
 struct SnapshotPacing {
   unsigned log_ratio = 0;
