@@ -104,8 +104,7 @@ bool snapshot_compression() {
 }
 
 int configure_raft_uv(raft_io* io) {
-  int rc = raft_uv_set_snapshot_compression(io, compression.load());
-  if (rc != 0) return rc;
+  // Pacing first: it does not depend on the compression setting taking.
   {
     std::lock_guard lock(pacing_mu);
     if (pacing_setting.log_ratio != 0 && pacing_setting.min_entries != 0) {
@@ -120,8 +119,9 @@ int configure_raft_uv(raft_io* io) {
       pacers().erase(io);
     }
   }
-  configured.fetch_add(1);
-  return 0;
+  int rc = raft_uv_set_snapshot_compression(io, compression.load());
+  if (rc == 0) configured.fetch_add(1);
+  return rc;
 }
 
 uint64_t raft_uv_configured() {
