@@ -45,6 +45,24 @@ struct SignalGuard {
   }
 };
 
+// --out is replaced wholesale when a build succeeds, so it must be new, empty, or an earlier
+// cairn-image output (its manifest.json names the manifest format). Anything else - a home
+// directory, a folder of other images - would be deleted: refuse before doing any work.
+std::string out_dir_problem(const fs::path& out) {
+  std::error_code ec;
+  auto status = fs::symlink_status(out, ec);
+  if (ec || status.type() == fs::file_type::not_found) return {};
+  if (status.type() != fs::file_type::directory) return "it exists and is not a directory";
+  if (fs::is_empty(out, ec) && !ec) return {};
+  std::ifstream manifest(out / "manifest.json");
+  std::string head(256, '\0');
+  manifest.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(manifest.gcount()));
+  if (head.find("\"format\": \"cairn-image-manifest/") != std::string::npos) return {};
+  return "it holds files but no cairn-image manifest.json, so it is not an earlier image output "
+         "and replacing it would delete them (give a new or empty directory)";
+}
+
 void remove_quietly(const fs::path& p) {
   if (p.empty()) return;
   std::error_code ec;
@@ -137,6 +155,11 @@ int run_build(const BuildOptions& options, const std::vector<Stage>& stages) {
     ctx.work = options.work_parent / ("cairn-image-" + out.filename().string() + ".work-" + suffix);
   ctx.staging = out.parent_path() / ("." + out.filename().string() + ".partial-" + suffix);
   ctx.rootfs = ctx.work / "rootfs";
+  if (std::string problem = out_dir_problem(out); !problem.empty()) {
+    std::fprintf(stderr, "cairn-image: --out %s: %s; nothing was built\n", out.c_str(),
+                 problem.c_str());
+    return 1;
+  }
 
   auto started = std::chrono::steady_clock::now();
   size_t index = 0;

@@ -36,6 +36,8 @@ class Pipeline : public ::testing::Test {
 Stage writer(const char* name, const std::string& content) {
   return {name, [content](BuildContext& ctx) {
             std::ofstream(ctx.staging / "image.img") << content;
+            std::ofstream(ctx.staging / "manifest.json")
+                << "{\n  \"format\": \"cairn-image-manifest/1\",\n}\n";
             std::ofstream(ctx.work / "scratch") << "x";
           }};
 }
@@ -105,6 +107,44 @@ TEST_F(Pipeline, WorkDirElsewhereIsLockedAndCleanedUp) {
       1);
   testing::internal::GetCapturedStderr();
   EXPECT_FALSE(fs::exists(seen));
+}
+
+// --out is replaced as a whole, so a directory that is not an earlier output (no cairn-image
+// manifest) is refused before any stage runs, and everything in it stays; an empty one is used.
+TEST_F(Pipeline, RefusesToReplaceADirectoryThatIsNotAnImageOutput) {
+  fs::create_directories(dir_ / "out/photos");
+  std::ofstream(dir_ / "out/notes.txt") << "keep me";
+  std::ofstream(dir_ / "out/manifest.json") << "{\"format\": \"something-else/1\"}";
+  bool ran = false;
+  Stage probe{"probe", [&](BuildContext&) { ran = true; }};
+  testing::internal::CaptureStderr();
+  int rc = run_build(options_, {probe});
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, 1);
+  EXPECT_FALSE(ran);
+  EXPECT_NE(err.find("--out " + (dir_ / "out").string() + ": it holds files but no cairn-image"),
+            std::string::npos)
+      << err;
+  EXPECT_TRUE(fs::exists(dir_ / "out/photos"));
+  EXPECT_TRUE(fs::exists(dir_ / "out/notes.txt"));
+  EXPECT_EQ(entries(), std::vector<std::string>{"out"});  // no work or staging left behind
+
+  fs::remove_all(dir_ / "out");
+  std::ofstream(dir_ / "out") << "a file";
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_build(options_, {probe}), 1);
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("it exists and is not a directory"), std::string::npos) << err;
+  EXPECT_FALSE(ran);
+
+  fs::remove(dir_ / "out");
+  fs::create_directories(dir_ / "out");  // empty: fine
+  EXPECT_EQ(run_build(options_, {writer("one", "v1")}), 0);
+  EXPECT_EQ(run_build(options_, {writer("two", "v2")}), 0);  // its own output: replaced
+  std::ifstream in(dir_ / "out/image.img");
+  std::string s;
+  in >> s;
+  EXPECT_EQ(s, "v2");
 }
 
 TEST_F(Pipeline, FailureWithoutPreviousOutputLeavesNoDirectory) {

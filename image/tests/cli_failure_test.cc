@@ -32,6 +32,11 @@ class CliFailure : public ::testing::Test {
     std::sort(names.begin(), names.end());
     return names;
   }
+  // What an earlier build leaves in --out besides its images (only such a directory is
+  // replaced by a new build).
+  void write_previous_manifest() {
+    std::ofstream(dir_ / "out/manifest.json") << "{\n  \"format\": \"cairn-image-manifest/1\"\n}\n";
+  }
   fs::path dir_;
   std::string tool_;
 };
@@ -84,6 +89,7 @@ TEST_F(CliFailure, BadRecipeBuildLeavesNothing) {
 TEST_F(CliFailure, FailedBuildKeepsThePreviousImage) {
   fs::create_directories(dir_ / "out");
   std::ofstream(dir_ / "out/previous.img") << "the last good image";
+  write_previous_manifest();
   // Valid syntax, but a pinned artifact whose hash does not match: fails in 'validate'.
   std::ofstream(dir_ / "blob") << "not what was pinned";
   auto f =
@@ -101,7 +107,7 @@ TEST_F(CliFailure, FailedBuildKeepsThePreviousImage) {
   size_t entries = 0;
   for (auto it = fs::directory_iterator(dir_ / "out"); it != fs::directory_iterator(); ++it)
     ++entries;
-  EXPECT_EQ(entries, 1u);
+  EXPECT_EQ(entries, 2u);  // previous.img and its manifest
   auto left = leftovers();
   left.erase(std::remove(left.begin(), left.end(), "cache"), left.end());
   EXPECT_EQ(left, (std::vector<std::string>{"blob", "out"}));
@@ -122,6 +128,7 @@ TEST_F(CliFailure, UsageErrors) {
 TEST_F(CliFailure, SLOW_InterruptedBuildLeavesNothing) {
   fs::create_directories(dir_ / "out");
   std::ofstream(dir_ / "out/previous.img") << "old";
+  write_previous_manifest();
   auto r = run_tool({tool_, "build", (source_dir() / "recipes/qemu-x86_64.toml").string(), "--out",
                      (dir_ / "out").string(), "--bin-dir", (dir_ / "nobin").string()},
                     "[2/9] rootfs");
