@@ -48,12 +48,15 @@ std::string str_array(const std::vector<std::string>& v, const std::string& inde
 
 }  // namespace
 
+// The "format" line, the manifest's first key; the version follows the prefix.
+constexpr std::string_view kFormatLinePrefix = "  \"format\": \"cairn-image-manifest/";
+
 std::string manifest_json(const BuildContext& ctx) {
   const Recipe& r = ctx.recipe;
   auto q = json_string;
   auto n = [](uint64_t v) { return std::to_string(v); };
   std::string j = "{\n";
-  j += "  \"format\": \"cairn-image-manifest/1\",\n";
+  j += std::string(kFormatLinePrefix) + "1\",\n";
   j += "  \"image\": {\n";
   j += "    \"name\": " + q(r.name) + ",\n";
   j += "    \"version\": " + q(r.version) + ",\n";
@@ -125,6 +128,11 @@ std::string manifest_json(const BuildContext& ctx) {
   j += ctx.packages.empty() ? "]\n" : "\n  ]\n";
   j += "}\n";
   return j;
+}
+
+bool is_manifest_head(std::string_view head) {
+  return head.substr(0, 2) == "{\n" &&
+         head.substr(2, kFormatLinePrefix.size()) == kFormatLinePrefix;
 }
 
 }  // namespace cairn::image

@@ -73,6 +73,16 @@ TEST(Manifest, CarriesPackagesHashesVerityAndPartitions) {
   EXPECT_FALSE(in_string);
 }
 
+// A build recognises an earlier output by its manifest's start (pipeline.cc: only such an
+// --out is replaced), so what manifest_json writes must be recognised, and other JSON not.
+TEST(Manifest, ItsOwnStartIsRecognised) {
+  std::string j = manifest_json(sample());
+  EXPECT_TRUE(is_manifest_head(j));
+  EXPECT_TRUE(is_manifest_head(j.substr(0, 40)));
+  EXPECT_FALSE(is_manifest_head("{\"format\": \"something-else/1\"}"));
+  EXPECT_FALSE(is_manifest_head(""));
+}
+
 TEST(Manifest, IsDeterministic) {
   EXPECT_EQ(manifest_json(sample()), manifest_json(sample()));
 }

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "image/build/manifest.h"
 #include "image/cache/cache_prune.h"
 #include "image/util/process.h"
 
@@ -54,11 +55,11 @@ std::string out_dir_problem(const fs::path& out) {
   if (ec || status.type() == fs::file_type::not_found) return {};
   if (status.type() != fs::file_type::directory) return "it exists and is not a directory";
   if (fs::is_empty(out, ec) && !ec) return {};
-  std::ifstream manifest(out / "manifest.json");
+  std::ifstream manifest(out / kManifestFile);
   std::string head(256, '\0');
   manifest.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<size_t>(manifest.gcount()));
-  if (head.find("\"format\": \"cairn-image-manifest/") != std::string::npos) return {};
+  if (is_manifest_head(head)) return {};
   return "it holds files but no cairn-image manifest.json, so it is not an earlier image output "
          "and replacing it would delete them (give a new or empty directory)";
 }

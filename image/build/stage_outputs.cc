@@ -67,7 +67,7 @@ void stage_outputs(BuildContext& ctx) {
   for (const auto& e : errors)
     if (!e.empty()) throw std::runtime_error(e);
 
-  std::ofstream manifest(ctx.staging / "manifest.json", std::ios::binary | std::ios::trunc);
+  std::ofstream manifest(ctx.staging / kManifestFile, std::ios::binary | std::ios::trunc);
   manifest << manifest_json(ctx);
   if (!manifest) throw std::runtime_error("cannot write manifest.json");
 }
